@@ -1,0 +1,412 @@
+#include "tether/core/session.hpp"
+
+#include <cstring>
+
+#include "tether/core/decode.hpp"
+
+namespace tether::core {
+
+namespace {
+
+// What an outbound packet id waits for. The order of the first three is the QoS 2 flow.
+enum slot_state : std::uint8_t {
+    awaiting_puback = 1,
+    awaiting_pubrec,
+    awaiting_pubcomp,  // PUBREL sent
+    awaiting_suback,
+    awaiting_unsuback,
+};
+
+constexpr bool is_publish_state(std::uint8_t s) noexcept { return s <= awaiting_pubcomp; }
+
+}  // namespace
+
+session::session(std::span<outbound_slot> outbound, std::span<std::uint16_t> inbound_qos2,
+                 std::span<std::uint8_t> rx, session_config config) noexcept
+    : out_slots_(outbound), in_ids_(inbound_qos2), rx_(rx), config_(config) {}
+
+// ---------------------------------------------------------------- connection lifecycle
+
+send_result session::connect(const connect_options& options, std::span<std::uint8_t> out, millis now) noexcept {
+    const encode_result r = encode_connect(options, out);
+    if (r.err != error::none) return {r.err, r.size};
+    connection_lost();
+    err_ = error::none;
+    link_ = link::connecting;
+    keep_alive_s_ = options.keep_alive_s;
+    clean_session_ = options.clean_session;
+    request_sent_ = last_sent_ = now;
+    return {error::none, r.size};
+}
+
+void session::connection_lost() noexcept {
+    link_ = link::down;
+    ping_outstanding_ = false;
+    rx_begin_ = rx_end_ = rx_release_ = 0;
+    resend_next_ = resend_end_ = 0;
+}
+
+void session::reset() noexcept {
+    connection_lost();
+    out_count_ = in_count_ = 0;
+    err_ = error::none;
+}
+
+send_result session::disconnect(std::span<std::uint8_t> out) noexcept {
+    if (link_ == link::down) return {error::not_connected};
+    const encode_result r = encode_disconnect(out);
+    if (r.err == error::none) link_ = link::down;
+    return {r.err, r.size};
+}
+
+// ---------------------------------------------------------------- outbound
+
+error session::ready_to_send() const noexcept {
+    if (err_ != error::none) return err_;
+    return link_ == link::up ? error::none : error::not_connected;
+}
+
+std::uint16_t session::take_packet_id() noexcept {
+    if (out_count_ == out_slots_.size()) return 0;
+    // Fewer than 65,535 ids are in use, so within out_count_ + 1 tries one is free
+    // [MQTT-2.3.1-2]. Ids run 1..65535 and wrap, never 0 [MQTT-2.3.1-1].
+    for (;;) {
+        const std::uint16_t id = next_id_;
+        next_id_ = id == 0xFFFF ? 1 : static_cast<std::uint16_t>(id + 1);
+        if (find_slot(id, 0) == nullptr) return id;
+    }
+}
+
+outbound_slot* session::find_slot(std::uint16_t id, std::uint8_t state) noexcept {
+    for (std::size_t i = 0; i < out_count_; ++i) {
+        outbound_slot& s = out_slots_[i];
+        if (s.packet_id == id && (state == 0 || s.state == state)) return &s;
+    }
+    return nullptr;
+}
+
+void session::remove_slot(outbound_slot* slot) noexcept {
+    // Shift down rather than swap, so the slots stay in the order first sent and are
+    // resent in that order [MQTT-4.6.0-1].
+    outbound_slot* end = out_slots_.data() + out_count_;
+    std::memmove(slot, slot + 1, static_cast<std::size_t>(end - slot - 1) * sizeof(outbound_slot));
+    --out_count_;
+}
+
+send_result session::hold(send_result r, std::uint8_t state, std::uint16_t filter_count, millis now) noexcept {
+    if (r.err != error::none) return {r.err, r.size};
+    if (state != 0) out_slots_[out_count_++] = {r.packet_id, filter_count, state};
+    last_sent_ = now;
+    return r;
+}
+
+std::size_t session::publishes_in_flight() const noexcept {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < out_count_; ++i) n += is_publish_state(out_slots_[i].state) ? 1 : 0;
+    return n;
+}
+
+send_result session::publish(const publish_packet& packet, std::span<std::uint8_t> out, millis now) noexcept {
+    if (const error e = ready_to_send(); e != error::none) return {e};
+    publish_packet p = packet;
+    p.dup = false;
+    p.packet_id = 0;
+    std::uint8_t state = 0;
+    if (p.qos != qos::at_most_once) {
+        const std::size_t window = config_.window != 0 ? config_.window : out_slots_.size();
+        if (publishes_in_flight() >= window) return {error::window_full};
+        p.packet_id = take_packet_id();
+        if (p.packet_id == 0) return {error::packet_ids_exhausted};
+        state = p.qos == qos::at_least_once ? awaiting_puback : awaiting_pubrec;
+    }
+    const encode_result r = encode_publish(p, out);
+    return hold({r.err, r.size, p.packet_id}, state, 0, now);
+}
+
+send_result session::subscribe(std::span<const subscribe_topic> topics, std::span<std::uint8_t> out,
+                               millis now) noexcept {
+    if (const error e = ready_to_send(); e != error::none) return {e};
+    const std::uint16_t id = take_packet_id();
+    if (id == 0) return {error::packet_ids_exhausted};
+    const encode_result r = encode_subscribe(id, topics, out);
+    // A SUBSCRIBE of 65,535+ filters cannot fit the remaining length anyway.
+    return hold({r.err, r.size, id}, awaiting_suback, static_cast<std::uint16_t>(topics.size()), now);
+}
+
+send_result session::unsubscribe(std::span<const std::string_view> filters, std::span<std::uint8_t> out,
+                                 millis now) noexcept {
+    if (const error e = ready_to_send(); e != error::none) return {e};
+    const std::uint16_t id = take_packet_id();
+    if (id == 0) return {error::packet_ids_exhausted};
+    const encode_result r = encode_unsubscribe(id, filters, out);
+    return hold({r.err, r.size, id}, awaiting_unsuback, 0, now);
+}
+
+send_result session::ping(std::span<std::uint8_t> out, millis now) noexcept {
+    if (const error e = ready_to_send(); e != error::none) return {e};
+    const encode_result r = encode_pingreq(out);
+    if (r.err == error::none) ping_outstanding_ = true, request_sent_ = now;
+    return hold({r.err, r.size}, 0, 0, now);
+}
+
+// ---------------------------------------------------------------- input
+
+std::span<std::uint8_t> session::rx_space() noexcept {
+    rx_begin_ += rx_release_;
+    rx_release_ = 0;
+    if (rx_begin_ != 0) {
+        std::memmove(rx_.data(), rx_.data() + rx_begin_, rx_end_ - rx_begin_);
+        rx_end_ -= rx_begin_;
+        rx_begin_ = 0;
+    }
+    return rx_.subspan(rx_end_);
+}
+
+void session::rx_commit(std::size_t count) noexcept {
+    const std::size_t room = rx_.size() - rx_end_;
+    rx_end_ += count < room ? count : room;
+}
+
+std::size_t session::feed(bytes data) noexcept {
+    // Input with no connection in progress, or after a fatal error, has no meaning.
+    if (link_ == link::down || err_ != error::none) return data.size();
+    const std::span<std::uint8_t> room = rx_space();
+    const std::size_t n = data.size() < room.size() ? data.size() : room.size();
+    if (n != 0) std::memcpy(room.data(), data.data(), n);
+    rx_end_ += n;
+    return n;
+}
+
+std::size_t session::rx_frame_size() const noexcept {
+    const std::size_t from = rx_begin_ + rx_release_;
+    frame_header h;
+    if (decode_frame_header(bytes{rx_.data() + from, rx_end_ - from}, h) != error::none) return 0;
+    return h.total_size();
+}
+
+bool session::rx_rebind(std::span<std::uint8_t> rx) noexcept {
+    rx_begin_ += rx_release_;
+    rx_release_ = 0;
+    const std::size_t unread = rx_end_ - rx_begin_;
+    if (rx.size() < unread) return false;
+    if (unread != 0) std::memmove(rx.data(), rx_.data() + rx_begin_, unread);
+    rx_ = rx;
+    rx_begin_ = 0;
+    rx_end_ = unread;
+    return true;
+}
+
+std::size_t session::find_inbound(std::uint16_t id) const noexcept {
+    std::size_t i = 0;
+    while (i < in_count_ && in_ids_[i] != id) ++i;
+    return i;
+}
+
+event session::fail(error e) noexcept {
+    err_ = e;
+    event ev;
+    ev.type = event_type::error;
+    ev.err = e;
+    return ev;
+}
+
+event session::reply(event_type type, packet_type ack, std::uint16_t id) noexcept {
+    event ev;
+    ev.type = type;
+    ev.packet_id = id;
+    (void)encode_ack(ack, id, reply_);  // id is non-zero: decode rejects 0 [MQTT-2.3.1-1]
+    ev.reply = reply_;
+    return ev;
+}
+
+event session::resend(const outbound_slot& slot) noexcept {
+    event ev;
+    ev.packet_id = slot.packet_id;
+    switch (slot.state) {
+    case awaiting_pubcomp:  // past PUBREC: PUBREL again [MQTT-4.4.0-1]
+        return reply(event_type::resend_pubrel, packet_type::pubrel, slot.packet_id);
+    case awaiting_suback:
+        ev.type = event_type::resend_subscribe;
+        break;
+    case awaiting_unsuback:
+        ev.type = event_type::resend_unsubscribe;
+        break;
+    default:  // same packet id, DUP set [MQTT-2.3.1-3, 3.3.1-1]
+        ev.type = event_type::resend_publish;
+        break;
+    }
+    return ev;
+}
+
+event session::handle(const incoming_packet& in, millis now) noexcept {
+    event ev;
+    ev.packet_id = in.packet_id;
+
+    if (link_ == link::connecting) {
+        // The first packet from the server is CONNACK [MQTT-3.2.0-1].
+        if (in.type != packet_type::connack) return fail(error::protocol_violation);
+        ev.type = event_type::connack;
+        ev.connack = in.connack;
+        if (in.connack.code != connack_code::accepted) {
+            err_ = error::connection_refused;  // the server closes the link [MQTT-3.2.2-5]
+            return ev;
+        }
+        // A clean session is never a present one [MQTT-3.2.2-1].
+        if (clean_session_ && in.connack.session_present) return fail(error::invalid_connack);
+        link_ = link::up;
+        last_sent_ = now;
+        if (!in.connack.session_present) {
+            // The server holds nothing of ours: forget the QoS 2 ids it would release, and
+            // send every unacknowledged message again as a PUBLISH, those past PUBREC too.
+            // A lone PUBREL for a message the server never stored would lose it.
+            in_count_ = 0;
+            for (std::size_t i = 0; i < out_count_; ++i) {
+                if (out_slots_[i].state == awaiting_pubcomp) out_slots_[i].state = awaiting_pubrec;
+            }
+        }
+        resend_next_ = 0;
+        resend_end_ = out_count_;
+        return ev;
+    }
+
+    outbound_slot* slot = nullptr;
+    switch (in.type) {
+    case packet_type::connack:
+        return fail(error::protocol_violation);  // only one CONNACK per connection
+
+    case packet_type::publish: {
+        ev.type = event_type::message;
+        ev.message = in.publish;
+        if (in.publish.qos == qos::at_most_once) return ev;
+        if (in.publish.qos == qos::at_least_once) {
+            event r = reply(event_type::message, packet_type::puback, in.packet_id);  // [MQTT-4.3.2-2]
+            r.message = in.publish;
+            return r;
+        }
+        // QoS 2: deliver once, then only PUBREC until PUBREL releases the id [MQTT-4.3.3-2].
+        if (find_inbound(in.packet_id) < in_count_) return reply(event_type::send, packet_type::pubrec, in.packet_id);
+        if (in_count_ == in_ids_.size()) return fail(error::inbound_qos2_full);
+        in_ids_[in_count_++] = in.packet_id;
+        event r = reply(event_type::message, packet_type::pubrec, in.packet_id);
+        r.message = in.publish;
+        return r;
+    }
+
+    case packet_type::pubrel: {
+        // Release the id, and answer PUBCOMP whether or not it was known [MQTT-4.3.3-2].
+        const std::size_t i = find_inbound(in.packet_id);
+        if (i < in_count_) in_ids_[i] = in_ids_[--in_count_];
+        return reply(event_type::send, packet_type::pubcomp, in.packet_id);
+    }
+
+    case packet_type::pubrec:
+        // A PUBREC again (e.g. after a resent PUBLISH) is answered with PUBREL again.
+        slot = find_slot(in.packet_id, awaiting_pubrec);
+        if (slot == nullptr) slot = find_slot(in.packet_id, awaiting_pubcomp);
+        if (slot == nullptr) return ev;  // stray: ignored
+        slot->state = awaiting_pubcomp;
+        return reply(event_type::send, packet_type::pubrel, in.packet_id);  // [MQTT-4.3.3-1]
+
+    case packet_type::puback:
+        ev.type = event_type::puback;
+        slot = find_slot(in.packet_id, awaiting_puback);
+        break;
+
+    case packet_type::pubcomp:
+        ev.type = event_type::pubcomp;
+        slot = find_slot(in.packet_id, awaiting_pubcomp);
+        break;
+
+    case packet_type::suback:
+        ev.type = event_type::suback;
+        ev.return_codes = in.return_codes;
+        slot = find_slot(in.packet_id, awaiting_suback);
+        // One return code per filter, in order [MQTT-3.8.4-5].
+        if (slot != nullptr && slot->filter_count != in.return_codes.size()) {
+            return fail(error::suback_count_mismatch);
+        }
+        break;
+
+    case packet_type::unsuback:
+        ev.type = event_type::unsuback;
+        slot = find_slot(in.packet_id, awaiting_unsuback);
+        break;
+
+    default:  // PINGRESP; decode lets no other type through
+        ev.type = event_type::pingresp;
+        return ev;
+    }
+    if (slot == nullptr) return event{};  // an ack for no id of ours: ignored, not fatal
+    remove_slot(slot);
+    return ev;
+}
+
+event session::poll(millis now) noexcept {
+    for (;;) {
+        rx_begin_ += rx_release_;
+        rx_release_ = 0;
+        if (err_ != error::none) return fail(err_);
+
+        event ev;
+        if (resend_next_ < resend_end_) {
+            ev = resend(out_slots_[resend_next_++]);
+        } else if (link_ != link::down) {
+            const bytes unread{rx_.data() + rx_begin_, rx_end_ - rx_begin_};
+            frame_header h;
+            const error e = decode_frame_header(unread, h);
+            if (e != error::none && e != error::incomplete) return fail(e);
+            if (e == error::none) {
+                const std::size_t limit = config_.max_packet_size != 0 ? config_.max_packet_size : rx_.size();
+                if (h.total_size() > limit) return fail(error::packet_too_large);
+            }
+            if (e == error::incomplete || h.total_size() > unread.size()) break;  // wait for more
+            incoming_packet in;
+            if (const error d = decode_packet(unread.first(h.total_size()), in); d != error::none) return fail(d);
+            rx_release_ = h.total_size();
+            ping_outstanding_ = false;  // anything from the server shows the link is alive
+            ev = handle(in, now);
+            if (ev.type == event_type::none) continue;  // an ignored packet: read on
+        } else {
+            break;
+        }
+        if (!ev.reply.empty() || ev.type >= event_type::resend_publish) last_sent_ = now;
+        return ev;
+    }
+
+    // No complete packet waits: the clock's turn.
+    const millis timeout = config_.response_timeout_ms;
+    if (link_ == link::connecting && now - request_sent_ >= timeout) return fail(error::connack_timeout);
+    if (link_ == link::up) {
+        if (ping_outstanding_) {
+            if (now - request_sent_ >= timeout) return fail(error::keep_alive_timeout);
+        } else if (keep_alive_s_ != 0 && now - last_sent_ >= keep_alive_s_ * 1000u) {
+            // Nothing sent for a whole keep-alive: PINGREQ [MQTT-3.1.2-23].
+            ping_outstanding_ = true;
+            request_sent_ = last_sent_ = now;
+            event ev;
+            ev.type = event_type::send;
+            reply_[0] = 0xC0;
+            reply_[1] = 0x00;
+            ev.reply = bytes{reply_.data(), 2};
+            return ev;
+        }
+    }
+    return event{};
+}
+
+millis session::next_timeout(millis now) const noexcept {
+    millis since = 0;
+    millis span = 0;
+    if (err_ != error::none || link_ == link::down) return no_timeout;
+    if (link_ == link::connecting || ping_outstanding_) {
+        since = request_sent_, span = config_.response_timeout_ms;
+    } else if (keep_alive_s_ != 0) {
+        since = last_sent_, span = keep_alive_s_ * 1000u;
+    } else {
+        return no_timeout;
+    }
+    const millis elapsed = now - since;
+    return elapsed >= span ? 0 : span - elapsed;
+}
+
+}  // namespace tether::core
