@@ -13,6 +13,8 @@ enum class error : std::uint8_t {
     incomplete,
 
     // Mistakes in what the caller asked for (encoders and session calls). Not sticky.
+    // A few (invalid_topic_name, invalid_qos) also name a server's violation in decoding;
+    // in a session every error an event carries is fatal for the connection.
     buffer_too_small,         // the output span is smaller than the packet; `size` says how big
     packet_too_large,         // remaining length past 268,435,455 or past the caller's limit
     invalid_topic_name,       // empty, wildcard, > 65,535 bytes, bad UTF-8, U+0000 [MQTT-4.7.3-1..3]
@@ -42,11 +44,5 @@ enum class error : std::uint8_t {
     connack_timeout,             // no CONNACK within the response timeout after CONNECT
     inbound_qos2_full,           // more QoS 2 messages awaiting PUBREL than the table holds
 };
-
-// True for errors that end a connection: the server broke the protocol, refused us, or
-// the link went silent. Caller mistakes (buffer_too_small, window_full, ...) are not fatal.
-[[nodiscard]] constexpr bool is_fatal(error e) noexcept {
-    return e >= error::malformed_remaining_length;
-}
 
 }  // namespace tether::core

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Every test: set up, then
+#   1. build with g++ (-Werror) and run the unit tests,
+#   2. build again with ASan + UBSan and run them again,
+#   3. build the core for a Cortex-M4 and check it needs no heap or exceptions, and its size,
+#   4. run each fuzzer briefly (FUZZ_SECONDS, default 60),
+#   5. run the example.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+fuzz_seconds=${FUZZ_SECONDS:-60}
+passed=0
+
+run_ctest() {  # build dir; adds the number of tests run to $passed
+  local log
+  log=$(mktemp)
+  if ! ctest --test-dir "$1" --output-on-failure -j2 | tee "$log"; then
+    rm -f "$log"
+    return 1
+  fi
+  passed=$((passed + $(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log")))
+  rm -f "$log"
+}
+
+echo "== unit tests (g++ $(g++ -dumpfullversion))"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j2
+run_ctest build
+
+echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTETHER_SANITIZE=ON >/dev/null
+cmake --build build-asan -j2
+run_ctest build-asan
+
+echo "== freestanding core for Cortex-M4"
+bash scripts/footprint.sh
+passed=$((passed + 1))
+
+echo "== fuzzers, ${fuzz_seconds}s each"
+bash scripts/fuzz.sh "$fuzz_seconds"
+passed=$((passed + 2))
+
+echo "== example"
+./build/examples/core_transcript >/dev/null
+passed=$((passed + 1))
+
+echo "all tests passed"
+echo "summary: $passed passed, 0 failed"
