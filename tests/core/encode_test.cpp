@@ -209,6 +209,13 @@ TEST(EncodePublish, RefusesBadArguments) {
     EXPECT_EQ(encode_publish({.topic = "a", .dup = true}, buf).err, error::invalid_flags);  // [MQTT-3.3.1-2]
 }
 
+TEST(EncodePublish, SizeBeforeThePacketIdIsKnown) {
+    // The session gives QoS 1/2 packets their id; the caller measures before that.
+    EXPECT_EQ(publish_size({.topic = "a/b", .payload = as_bytes("hi"), .qos = qos::exactly_once}), 11u);
+    EXPECT_EQ(publish_size({.topic = "a/b", .payload = as_bytes("hi")}), 9u);
+    EXPECT_EQ(publish_size({.topic = "a/+"}), 0u);  // invalid arguments measure 0
+}
+
 TEST(EncodePublish, MarkDupSetsOnlyTheDupBitOfQos1And2) {
     byte_vector q1{0x32, 0x05, 0x00, 0x01, 't', 0x00, 0x01};
     mark_dup(q1);

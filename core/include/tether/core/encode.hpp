@@ -90,8 +90,13 @@ inline encode_result encode_disconnect(std::span<std::uint8_t> out) noexcept {
     auto r = encode_connect(options, {});
     return r.err == error::buffer_too_small ? r.size : 0;
 }
+// The size does not depend on the packet id or DUP, so a packet can be measured before
+// the session gives it an id.
 [[nodiscard]] inline std::size_t publish_size(const publish_packet& packet) noexcept {
-    auto r = encode_publish(packet, {});
+    publish_packet p = packet;
+    p.packet_id = 1;
+    p.dup = false;
+    auto r = encode_publish(p, {});
     return r.err == error::buffer_too_small ? r.size : 0;
 }
 [[nodiscard]] inline std::size_t subscribe_size(std::span<const subscribe_topic> topics) noexcept {

@@ -1,0 +1,169 @@
+#pragma once
+// The tether MQTT 3.1.1 client for Linux: standalone Asio, C++20 coroutines, OpenSSL.
+//
+// All of a client's work happens on the executor it was made with, which must not run
+// handlers on several threads at once (an io_context run by one thread, or a strand).
+// Any number of coroutines may publish, subscribe and wait at once.
+//
+//   asio::io_context io;
+//   tether::client::client c(io.get_executor(), {.host = "localhost", .client_id = "dev1"});
+//   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+//       if (auto ec = co_await c.connect()) { std::cerr << ec.message() << "\n"; co_return; }
+//       co_await c.subscribe({"myDevice/change", tether::client::qos::at_least_once,
+//                             [](const tether::client::message& m) { std::cout << m.text() << "\n"; }});
+//       co_await c.publish("myDevice/init", "Initialized", tether::client::qos::at_least_once,
+//                          tether::client::wait::none);
+//   }, asio::detached);
+//   io.run();
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <chrono>
+#include <concepts>
+#include <type_traits>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "tether/client/error.hpp"
+#include "tether/client/message.hpp"
+#include "tether/client/options.hpp"
+
+namespace tether::client {
+
+namespace detail {
+class engine;
+}
+
+// A handler that runs to completion in the call; it sees views into the receive buffer.
+using message_handler = std::function<void(const message&)>;
+// A handler that may co_await (publish, request, timers) without holding up the client:
+// it gets its own copy of the message, valid until its coroutine ends.
+using async_message_handler = std::function<asio::awaitable<void>(const message&)>;
+
+// A filter, the largest QoS wanted, and the handler for what it matches. The handler is
+// either kind: one returning asio::awaitable<void> runs as its own coroutine.
+//
+//   subscription{"myDevice/change", qos::at_least_once, [](const message& m) { ... }}
+//   subscription{"cmd/+", qos::at_least_once, [&](const message& m) -> asio::awaitable<void> { ... }}
+//
+// Not an aggregate on purpose: GCC 12 destroys a braced aggregate temporary twice when it
+// appears inside a co_await expression, and `co_await c.subscribe({...})` is the natural
+// way to write a subscription.
+struct subscription {
+    subscription() = default;
+    template <class Handler = message_handler>
+        requires std::invocable<Handler&, const message&>
+    subscription(std::string filter_, core::qos max_qos_ = core::qos::at_most_once, Handler&& h = {})
+        : filter(std::move(filter_)), max_qos(max_qos_) {
+        if constexpr (std::is_same_v<std::invoke_result_t<Handler&, const message&>, asio::awaitable<void>>) {
+            async_handler = std::forward<Handler>(h);
+        } else {
+            handler = std::forward<Handler>(h);
+        }
+    }
+
+    std::string filter;
+    core::qos max_qos = core::qos::at_most_once;
+    message_handler handler;              // at most one of the two is set;
+    async_message_handler async_handler;  // neither: nothing is delivered
+};
+
+struct subscribe_result {
+    std::error_code ec{};  // the first failure, or subscription_refused if any filter was refused
+    // With wait::ack: per filter, in order, the granted QoS 0/1/2 or 0x80 (refused).
+    std::vector<std::uint8_t> granted{};
+};
+
+struct request_result {
+    std::error_code ec{};  // timeout, not_connected, ...
+    std::string payload{};
+};
+
+enum class connection_state { connected, disconnected, reconnecting };
+
+struct connection_event {
+    connection_state state;
+    std::error_code reason;  // why it disconnected, or why the last attempt failed
+    bool session_present = false;
+    unsigned attempt = 0;    // reconnecting: the attempt about to be made, from 1
+};
+
+class client {
+public:
+    client(asio::any_io_executor executor, options opts);
+    ~client();  // stops at once: closes the link, fails what is waiting with client_stopped
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+
+    // Connects and waits for CONNACK. After it succeeds the client keeps the connection up
+    // by itself (reconnect policy) until disconnect(). Errors: errc::unacceptable_protocol_version,
+    // identifier_rejected, server_unavailable, bad_user_name_or_password, not_authorized (CONNACK
+    // refusals), already_connected, invalid_argument (bad client id, will or credentials),
+    // timeout (options::connect_timeout), resolver, socket and TLS errors of the first attempt
+    // (the first attempt is not retried: an unreachable broker is reported at once).
+    asio::awaitable<std::error_code> connect();
+
+    // Publishes one message. Waits as `how` says (see wait). QoS 1/2 messages survive lost
+    // connections and are sent again until acknowledged. Errors: invalid_argument (topic
+    // [MQTT-4.7.3], QoS), message_too_large, not_connected (never connected, or stopped),
+    // queue_full / message_dropped (offline queue), connection_lost (QoS 0 with wait::sent
+    // whose bytes were not written), client_stopped.
+    asio::awaitable<std::error_code> publish(std::string_view topic, std::span<const std::uint8_t> payload,
+                                             core::qos q = core::qos::at_most_once, wait how = wait::ack,
+                                             bool retain = false);
+    asio::awaitable<std::error_code> publish(std::string_view topic, std::string_view payload,
+                                             core::qos q = core::qos::at_most_once, wait how = wait::ack,
+                                             bool retain = false);
+
+    // Subscribes. A filter under one the client already holds at the server with enough
+    // QoS (e.g. "a/b/c" under "a/#") is served locally with no SUBSCRIBE packet. The
+    // subscriptions are restored after a reconnect. May be called before connect(): the
+    // handlers are then in place for what a persistent session delivers at once, and the
+    // SUBSCRIBE goes out on connecting (wait::ack waits for it). Errors: invalid_argument
+    // (filter, QoS), subscription_refused (any 0x80), not_connected (disconnecting),
+    // client_stopped.
+    asio::awaitable<subscribe_result> subscribe(std::vector<subscription> subscriptions, wait how = wait::ack);
+    // One subscription. (GCC 12 cannot compile a braced list of several subscriptions
+    // inside a co_await expression; build the vector first, or use this overload.)
+    asio::awaitable<subscribe_result> subscribe(subscription one, wait how = wait::ack);
+
+    // Removes the handlers of these filters and, for those held at the server, sends
+    // UNSUBSCRIBE. Errors: invalid_argument, not_connected, connection_lost, client_stopped.
+    asio::awaitable<std::error_code> unsubscribe(std::vector<std::string> filters, wait how = wait::ack);
+    asio::awaitable<std::error_code> unsubscribe(std::string filter, wait how = wait::ack);
+
+    // Sends PINGREQ and waits for PINGRESP. Errors: not_connected, connection_lost, client_stopped.
+    asio::awaitable<std::error_code> ping();
+
+    // Publishes `body` on `topic/<seq>` and waits for the payload that arrives on
+    // `reply_topic/<seq>`, the same sequence number. Replies for other sequence numbers go
+    // to their own waiters. Errors: timeout, and those of subscribe and publish.
+    asio::awaitable<request_result> request(std::string_view topic, std::string_view body, std::string_view reply_topic,
+                                            std::chrono::milliseconds timeout, core::qos q = core::qos::at_least_once);
+
+    // Graceful: waits (at most `limit`) until queued and in-flight messages are
+    // acknowledged, sends DISCONNECT (so the server discards the will), closes the link and
+    // stops reconnecting. Errors: timeout (unsent messages then fail with client_stopped),
+    // not_connected.
+    asio::awaitable<std::error_code> disconnect(std::chrono::milliseconds limit = std::chrono::seconds(5));
+
+    [[nodiscard]] bool is_connected() const noexcept;
+
+    // Called on every change of connection state, on the client's executor.
+    void on_connection_event(std::function<void(const connection_event&)> callback);
+
+    // Messages waiting in the offline queue, and QoS 1/2 messages sent and not yet acknowledged.
+    [[nodiscard]] std::size_t queued() const noexcept;
+    [[nodiscard]] std::size_t in_flight() const noexcept;
+
+private:
+    std::shared_ptr<detail::engine> engine_;
+};
+
+}  // namespace tether::client

@@ -1,0 +1,85 @@
+#pragma once
+// Everything a client can be told before it connects.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tether/core/packet.hpp"
+
+namespace tether::client {
+
+using core::qos;
+
+// When an operation's awaitable completes.
+enum class wait {
+    none,  // at once: the packet is queued; sending and retransmission go on in the background
+    sent,  // when the packet has been written to the socket
+    ack,   // when the server acknowledged it: PUBACK (QoS 1), PUBCOMP (QoS 2), SUBACK, UNSUBACK;
+           // a QoS 0 publish has no acknowledgement, so for it `ack` means `sent`
+};
+
+// What the offline queue does when it is full and another message is published.
+enum class overflow_policy {
+    reject_new,   // the new publish fails at once with errc::queue_full (the default)
+    drop_oldest,  // the oldest queued message fails with errc::message_dropped, the new one is queued
+};
+
+struct will_options {
+    std::string topic;
+    std::string payload;
+    core::qos qos = core::qos::at_most_once;
+    bool retain = false;
+};
+
+struct tls_options {
+    bool enabled = false;
+    std::string ca_file;     // PEM; empty: the system's default trust store
+    std::string cert_file;   // PEM client certificate, for mutual TLS
+    std::string key_file;    // PEM private key of cert_file
+    std::vector<std::string> alpn;  // e.g. {"x-amzn-mqtt-ca"}; empty: no ALPN
+    std::string server_name;        // SNI and host-name check; empty: options::host
+    // Turns off server certificate and host-name verification. Anyone on the path can
+    // then read and change the traffic. For tests against self-signed brokers only.
+    bool insecure_skip_verify_dangerous = false;
+};
+
+// Reconnect after a lost connection: exponential backoff with full jitter. Attempt n
+// waits a uniformly random time in [0, min(max_delay, initial_delay * 2^n)).
+struct reconnect_policy {
+    bool enabled = true;
+    std::chrono::milliseconds initial_delay{200};
+    std::chrono::milliseconds max_delay{30'000};
+};
+
+struct options {
+    std::string host = "localhost";  // a name may resolve to several addresses; each is tried
+    std::uint16_t port = 1883;
+    std::string client_id;           // empty: the server assigns one (needs clean_session)
+    std::uint16_t keep_alive_s = 60;
+    bool clean_session = true;
+    std::optional<will_options> will;
+    std::optional<std::string> user_name;
+    std::optional<std::string> password;
+    tls_options tls;
+    reconnect_policy reconnect;
+
+    // Largest packet accepted from the server and largest payload sent.
+    std::size_t max_message_size = 256 * 1024 * 1024;
+    // QoS 1/2 messages in flight at once; more wait in the offline queue.
+    std::uint16_t window = 64;
+    // Messages that wait for a connection or for room in the window.
+    std::size_t offline_queue_limit = 10'000;
+    overflow_policy overflow = overflow_policy::reject_new;
+
+    // TCP connect + TLS handshake + CONNACK, per attempt.
+    std::chrono::milliseconds connect_timeout{10'000};
+    // How long a PINGREQ may go unanswered before the link counts as dead. 0: half the
+    // keep-alive (so a silent link is found within 1.5 keep-alives), at least 1 s.
+    std::chrono::milliseconds response_timeout{0};
+};
+
+}  // namespace tether::client

@@ -1,0 +1,703 @@
+#include "engine.hpp"
+
+#include <algorithm>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "use_tuple.hpp"
+#include <cstring>
+
+#include "backoff.hpp"
+#include "filter_cover.hpp"
+#include "tether/core/encode.hpp"
+#include "tether/core/topic.hpp"
+
+namespace tether::client::detail {
+
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr std::size_t initial_rx = 4096;
+constexpr std::size_t inbound_qos2_capacity = 256;
+constexpr std::size_t extra_slots = 32;  // SUBSCRIBE and UNSUBSCRIBE beside the window
+
+core::session_config session_config(const options& o) {
+    auto response = o.response_timeout;
+    if (response.count() == 0) response = std::max<std::chrono::milliseconds>(std::chrono::seconds(o.keep_alive_s) / 2,
+                                                                              std::chrono::seconds(1));
+    // The largest packet: a payload of max_message_size with the largest topic and header.
+    const std::size_t limit = std::min<std::size_t>(o.max_message_size + 65'542, core::max_remaining_length + 5);
+    return {.window = o.window,
+            .response_timeout_ms = static_cast<core::millis>(response.count()),
+            .max_packet_size = static_cast<std::uint32_t>(limit)};
+}
+
+std::error_code connack_error(core::connack_code code) {
+    return make_error_code(static_cast<errc>(static_cast<int>(code)));
+}
+
+// Waits for `sig`, or for `limit`; errc::timeout on the latter.
+asio::awaitable<std::error_code> wait_for(signal& sig, std::chrono::steady_clock::duration limit) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, limit);
+    auto result = co_await (sig.wait() || timer.async_wait(use_tuple));
+    if (result.index() == 0) co_return std::get<0>(result);
+    co_return make_error_code(errc::timeout);
+}
+
+// Runs an asynchronous handler on its own copy of the message.
+asio::awaitable<void> run_async_handler(async_message_handler handler, std::string topic,
+                                        std::vector<std::uint8_t> payload, core::qos q, bool retain, bool dup) {
+    payload.push_back(0);  // the NUL after the payload
+    const message m{.topic = topic, .payload = {payload.data(), payload.size() - 1}, .qos = q, .retain = retain, .dup = dup};
+    co_await handler(m);
+}
+
+}  // namespace
+
+engine::engine(asio::any_io_executor ex, options opts)
+    : ex_(std::move(ex)),
+      opts_(std::move(opts)),
+      epoch_(std::chrono::steady_clock::now()),
+      random_(std::random_device{}()),
+      out_slots_(std::size_t{opts_.window} + extra_slots),
+      inbound_qos2_(inbound_qos2_capacity),
+      rx_(initial_rx + 1),
+      session_(out_slots_, inbound_qos2_, std::span(rx_).first(initial_rx), session_config(opts_)),
+      writer_wake_(ex_),
+      ticker_(ex_),
+      backoff_(ex_) {}
+
+core::millis engine::now() const {
+    return static_cast<core::millis>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - epoch_).count());
+}
+
+void engine::emit(connection_state s, std::error_code reason, bool session_present, unsigned attempt) {
+    if (on_event_) on_event_(connection_event{s, reason, session_present, attempt});
+}
+
+// ---------------------------------------------------------------- connection
+
+asio::awaitable<std::error_code> engine::connect() {
+    // Again after disconnect() is fine, once the previous run has wound down.
+    if (running_ || (state_ != state::idle && state_ != state::stopped)) {
+        co_return make_error_code(errc::already_connected);
+    }
+    if (opts_.client_id.empty() && !opts_.clean_session) co_return make_error_code(errc::invalid_argument);
+    if (opts_.tls.enabled && !tls_) {
+        std::error_code ec;
+        tls_ = make_tls_context(opts_.tls, ec);
+        if (ec) co_return ec;
+    }
+    stopping_ = false;
+    ever_connected_ = false;
+    running_ = true;
+    state_ = state::connecting;
+    first_connack_ = std::make_shared<signal>(ex_);
+    auto first = first_connack_;
+    asio::co_spawn(ex_, run(shared_from_this()), asio::detached);
+    co_return co_await first->wait();
+}
+
+asio::awaitable<void> engine::run(std::shared_ptr<engine> self) {
+    unsigned failures = 0;
+    while (state_ != state::stopped) {
+        const std::error_code ec = co_await attempt();
+        if (state_ == state::stopped) break;
+        if (!ever_connected_) {
+            // The first connection failed: report it to connect() and try no more.
+            state_ = state::idle;
+            first_connack_->set(ec);
+            fail_all(ec);
+            break;
+        }
+        if (got_connack_) {
+            failures = 0;
+            emit(connection_state::disconnected, ec);
+        }
+        state_ = state::reconnecting;
+        if (is_permanent(ec) || !opts_.reconnect.enabled) {
+            // Retrying cannot fix this: say so, and fail what waits.
+            state_ = state::stopped;
+            fail_all(ec);
+            break;
+        }
+        ++failures;
+        emit(connection_state::reconnecting, ec, false, failures);
+        backoff_.expires_after(backoff_delay(opts_.reconnect, failures, random_()));
+        co_await backoff_.async_wait(use_tuple);
+        if (state_ == state::stopped) break;
+    }
+    running_ = false;
+    (void)self;
+}
+
+asio::awaitable<std::error_code> engine::attempt() {
+    link_ = std::make_unique<transport>(ex_);
+    link_failed_ = false;
+    link_error_ = {};
+    got_connack_ = false;
+    out_.clear();
+    appended_ = written_ = 0;
+    connect_deadline_ = std::chrono::steady_clock::now() + opts_.connect_timeout;
+
+    {
+        asio::steady_timer limit(ex_, opts_.connect_timeout);
+        auto result = co_await (link_->open(opts_, tls_.get()) || limit.async_wait(use_tuple));
+        std::error_code ec = result.index() == 0 ? std::get<0>(result) : make_error_code(errc::timeout);
+        if (ec || state_ == state::stopped) {
+            link_->close();
+            link_failed_ = true;
+            co_return ec ? ec : make_error_code(errc::client_stopped);
+        }
+    }
+
+    // CONNECT goes first on the new link.
+    const std::string_view will_payload = opts_.will ? std::string_view(opts_.will->payload) : std::string_view{};
+    const core::will_message will{
+        .topic = opts_.will ? std::string_view(opts_.will->topic) : std::string_view{},
+        .payload = {reinterpret_cast<const std::uint8_t*>(will_payload.data()), will_payload.size()},
+        .qos = opts_.will ? opts_.will->qos : core::qos::at_most_once,
+        .retain = opts_.will && opts_.will->retain};
+    std::optional<core::bytes> password;
+    if (opts_.password) {
+        password = core::bytes{reinterpret_cast<const std::uint8_t*>(opts_.password->data()), opts_.password->size()};
+    }
+    std::optional<std::string_view> user_name;
+    if (opts_.user_name) user_name = *opts_.user_name;
+    const core::connect_options connect{.client_id = opts_.client_id,
+                                        .keep_alive_s = opts_.keep_alive_s,
+                                        .clean_session = opts_.clean_session,
+                                        .will = opts_.will ? &will : nullptr,
+                                        .user_name = user_name,
+                                        .password = password};
+    std::vector<std::uint8_t> packet(core::connect_size(connect));
+    const auto r = session_.connect(connect, packet, now());
+    if (r.err != core::error::none) {
+        link_->close();
+        link_failed_ = true;
+        state_ = ever_connected_ ? state_ : state::idle;
+        co_return make_error_code(errc::invalid_argument);
+    }
+    append(packet);
+
+    co_await (reader(shared_from_this()) && writer(shared_from_this()) && ticker(shared_from_this()));
+    co_return link_error_;
+}
+
+void engine::fail_connection(std::error_code ec) {
+    if (link_failed_) return;
+    link_failed_ = true;
+    link_error_ = ec;
+    session_.connection_lost();
+    if (link_) link_->close();
+    writer_wake_.cancel();
+    ticker_.cancel();
+    if (state_ == state::connected) state_ = state::reconnecting;
+    // Bytes not written are gone with the link. A QoS 1/2 PUBLISH among them is sent again
+    // after the reconnect, so its `sent` waiter waits on; a QoS 0 one has failed.
+    for (auto& w : sent_waiters_) {
+        if (w.packet_id == 0) w.sig->set(make_error_code(errc::connection_lost));
+    }
+    sent_waiters_.clear();
+    for (auto& p : ping_waiters_) p->set(make_error_code(errc::connection_lost));
+    ping_waiters_.clear();
+}
+
+asio::awaitable<void> engine::reader(std::shared_ptr<engine> self) {
+    while (!link_failed_) {
+        auto space = session_.rx_space();
+        if (space.empty()) {
+            // A packet larger than the buffer: grow to its size (the session has already
+            // refused anything past max_packet_size).
+            const std::size_t need = session_.rx_frame_size();
+            std::vector<std::uint8_t> bigger(std::max(need, rx_.size() * 2) + 1);
+            if (!session_.rx_rebind(std::span(bigger).first(bigger.size() - 1))) {
+                fail_connection(make_error_code(errc::message_too_large));
+                break;
+            }
+            rx_.swap(bigger);
+            continue;
+        }
+        auto [ec, n] = co_await link_->read_some(space);
+        if (link_failed_) break;
+        if (ec) {
+            fail_connection(ec == asio::error::eof ? make_error_code(errc::connection_lost) : ec);
+            break;
+        }
+        session_.rx_commit(n);
+        process_events();
+    }
+    (void)self;
+}
+
+asio::awaitable<void> engine::writer(std::shared_ptr<engine> self) {
+    while (!link_failed_) {
+        if (out_.empty()) {
+            writer_wake_.expires_at(asio::steady_timer::time_point::max());
+            co_await writer_wake_.async_wait(use_tuple);
+            continue;
+        }
+        // Everything queued since the last write goes in one write: packets coalesce.
+        writing_.swap(out_);
+        auto [ec, n] = co_await link_->write(writing_);
+        writing_.clear();
+        if (link_failed_) break;
+        if (ec) {
+            fail_connection(ec);
+            break;
+        }
+        written_ += n;
+        while (!sent_waiters_.empty() && sent_waiters_.front().end <= written_) {
+            sent_waiters_.front().sig->set();
+            sent_waiters_.pop_front();
+        }
+    }
+    (void)self;
+}
+
+asio::awaitable<void> engine::ticker(std::shared_ptr<engine> self) {
+    while (!link_failed_) {
+        auto wait = std::chrono::milliseconds(session_.next_timeout(now()));
+        if (session_.next_timeout(now()) == core::no_timeout) wait = std::chrono::hours(1);
+        auto deadline = std::chrono::steady_clock::now() + wait;
+        if (state_ != state::connected) deadline = std::min(deadline, connect_deadline_);
+        ticker_.expires_at(deadline);
+        co_await ticker_.async_wait(use_tuple);
+        if (link_failed_) break;
+        if (state_ != state::connected && std::chrono::steady_clock::now() >= connect_deadline_) {
+            fail_connection(make_error_code(errc::timeout));
+            break;
+        }
+        process_events();
+    }
+    (void)self;
+}
+
+// ---------------------------------------------------------------- events
+
+void engine::append(std::span<const std::uint8_t> bytes) {
+    out_.insert(out_.end(), bytes.begin(), bytes.end());
+    appended_ += bytes.size();
+    writer_wake_.cancel();
+}
+
+void engine::watch_sent(const std::shared_ptr<signal>& sig, std::uint16_t packet_id) {
+    if (sig) sent_waiters_.push_back({appended_, sig, packet_id});
+}
+
+void engine::process_events() {
+    for (;;) {
+        const core::event e = session_.poll(now());
+        if (e.type == core::event_type::none) break;
+        if (!e.reply.empty()) append(e.reply);
+        switch (e.type) {
+        case core::event_type::connack:
+            on_connack(e);
+            break;
+        case core::event_type::message:
+            dispatch(e);
+            break;
+        case core::event_type::puback:
+        case core::event_type::pubcomp:
+        case core::event_type::unsuback:
+            if (auto it = flights_.find(e.packet_id); it != flights_.end()) {
+                if (it->second.acked) it->second.acked->set();
+                flights_.erase(it);
+            }
+            break;
+        case core::event_type::suback:
+            if (auto it = flights_.find(e.packet_id); it != flights_.end()) {
+                flight& f = it->second;
+                bool refused = false;
+                for (std::size_t i = 0; i < e.return_codes.size(); ++i) {
+                    if (e.return_codes[i] != core::suback_failure) continue;
+                    refused = true;
+                    if (i < f.filters.size()) held_.erase(f.filters[i]);  // not restored later
+                }
+                if (f.granted) f.granted->assign(e.return_codes.begin(), e.return_codes.end());
+                if (f.acked) f.acked->set(refused ? make_error_code(errc::subscription_refused) : std::error_code{});
+                flights_.erase(it);
+            }
+            break;
+        case core::event_type::pingresp:
+            for (auto& p : ping_waiters_) p->set();
+            ping_waiters_.clear();
+            break;
+        case core::event_type::resend_publish:
+        case core::event_type::resend_subscribe:
+        case core::event_type::resend_unsubscribe:
+            if (auto it = flights_.find(e.packet_id); it != flights_.end()) {
+                flight& f = it->second;
+                if (f.is_publish) core::mark_dup(f.bytes);  // [MQTT-3.3.1-1]
+                append(f.bytes);
+                if (f.sent && !f.sent->done()) watch_sent(f.sent, e.packet_id);
+            }
+            break;
+        case core::event_type::error:
+            fail_connection(e.err == core::error::connection_refused ? link_error_ : make_error_code(e.err));
+            return;
+        default:  // send, resend_pubrel: the reply was all
+            break;
+        }
+    }
+    drain_queue();
+    check_drained();
+}
+
+void engine::on_connack(const core::event& e) {
+    if (e.connack.code != core::connack_code::accepted) {
+        link_error_ = connack_error(e.connack.code);  // the error event that follows carries it
+        return;
+    }
+    state_ = state::connected;
+    ever_connected_ = true;
+    got_connack_ = true;
+    if (first_connack_) first_connack_->set();
+    emit(connection_state::connected, {}, e.connack.session_present);
+    // The server kept our subscriptions only if it kept our session.
+    if (!e.connack.session_present) restore_subscriptions();
+    auto deferred = std::move(deferred_subscribes_);
+    deferred_subscribes_.clear();
+    for (auto& op : deferred) {
+        auto acked = op.acked;
+        if (const auto ec = send_subscribe(std::move(op)); ec && acked) acked->set(ec);
+    }
+}
+
+void engine::dispatch(const core::event& e) {
+    const core::publish_packet& p = e.message;
+    // Write a NUL after the payload for the handlers, and put back the byte it covers
+    // (the start of the next packet, or the spare byte at the end of rx_).
+    auto* end = const_cast<std::uint8_t*>(p.payload.data() + p.payload.size());
+    const std::uint8_t saved = *end;
+    *end = 0;
+    const message m{.topic = p.topic, .payload = p.payload, .qos = p.qos, .retain = p.retain, .dup = p.dup};
+    for (std::size_t i = 0; i < locals_.size(); ++i) {
+        if (!core::topic_matches(locals_[i].filter, p.topic)) continue;
+        // Held by pointer: a handler may subscribe or unsubscribe, which changes locals_.
+        const auto handler = locals_[i].handler;
+        const auto async_handler = locals_[i].async_handler;
+        if (handler && *handler) (*handler)(m);
+        if (async_handler && *async_handler) {
+            asio::co_spawn(ex_,
+                           run_async_handler(*async_handler, std::string(p.topic),
+                                             std::vector<std::uint8_t>(p.payload.begin(), p.payload.end()), p.qos,
+                                             p.retain, p.dup),
+                           asio::detached);
+        }
+    }
+    *end = saved;
+}
+
+// ---------------------------------------------------------------- publish
+
+bool engine::can_send_publish(core::qos q) const {
+    if (state_ != state::connected || link_failed_) return false;
+    if (q == core::qos::at_most_once) return true;
+    return session_.publishes_in_flight() < opts_.window;
+}
+
+void engine::send_publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q, bool retain,
+                          std::shared_ptr<signal> acked, std::shared_ptr<signal> sent) {
+    const core::publish_packet packet{.topic = topic, .payload = payload, .qos = q, .retain = retain};
+    if (q == core::qos::at_most_once) {
+        // Encoded straight into the write buffer: no copy, no allocation in steady state.
+        const std::size_t at = out_.size();
+        out_.resize(at + core::publish_size(packet));
+        const auto r = session_.publish(packet, std::span(out_).subspan(at), now());
+        if (r.err != core::error::none) {
+            out_.resize(at);
+            if (acked) acked->set(make_error_code(errc::invalid_argument));
+            if (sent) sent->set(make_error_code(errc::invalid_argument));
+            return;
+        }
+        appended_ += r.size;
+        writer_wake_.cancel();
+        watch_sent(sent ? sent : acked, 0);  // QoS 0: `ack` means `sent`
+        return;
+    }
+    flight f;
+    f.is_publish = true;
+    f.bytes.resize(core::publish_size(packet));
+    const auto r = session_.publish(packet, f.bytes, now());
+    if (r.err != core::error::none) {
+        if (acked) acked->set(make_error_code(errc::invalid_argument));
+        if (sent) sent->set(make_error_code(errc::invalid_argument));
+        return;
+    }
+    append(f.bytes);
+    f.acked = std::move(acked);
+    f.sent = std::move(sent);
+    watch_sent(f.sent, r.packet_id);
+    flights_.emplace(r.packet_id, std::move(f));
+}
+
+void engine::drain_queue() {
+    while (!queue_.empty() && can_send_publish(queue_.front().qos)) {
+        pending p = std::move(queue_.front());
+        queue_.pop_front();
+        send_publish(p.topic, p.payload, p.qos, p.retain, std::move(p.acked), std::move(p.sent));
+    }
+}
+
+asio::awaitable<std::error_code> engine::publish(std::string_view topic, std::span<const std::uint8_t> payload,
+                                                 core::qos q, wait how, bool retain) {
+    if (core::validate_topic_name(topic) != core::error::none || q > core::qos::exactly_once) {
+        co_return make_error_code(errc::invalid_argument);
+    }
+    if (payload.size() > opts_.max_message_size) co_return make_error_code(errc::message_too_large);
+    if (state_ == state::idle || state_ == state::stopped || stopping_) co_return make_error_code(errc::not_connected);
+
+    std::shared_ptr<signal> acked;
+    std::shared_ptr<signal> sent;
+    if (how == wait::ack) acked = std::make_shared<signal>(ex_);
+    if (how == wait::sent) sent = std::make_shared<signal>(ex_);
+    if (queue_.empty() && can_send_publish(q)) {
+        send_publish(topic, payload, q, retain, acked, sent);
+    } else {
+        if (queue_.size() >= opts_.offline_queue_limit) {
+            if (opts_.overflow == overflow_policy::reject_new || queue_.empty()) {
+                co_return make_error_code(errc::queue_full);
+            }
+            pending& oldest = queue_.front();
+            const auto dropped = make_error_code(errc::message_dropped);
+            if (oldest.acked) oldest.acked->set(dropped);
+            if (oldest.sent) oldest.sent->set(dropped);
+            queue_.pop_front();
+        }
+        queue_.push_back({std::string(topic), std::vector<std::uint8_t>(payload.begin(), payload.end()), q, retain,
+                          acked, sent});
+    }
+    if (acked) co_return co_await acked->wait();
+    if (sent) co_return co_await sent->wait();
+    co_return std::error_code{};
+}
+
+// ---------------------------------------------------------------- subscribe
+
+std::error_code engine::send_subscribe(subscribe_op op) {
+    if (state_ != state::connected || link_failed_) {
+        deferred_subscribes_.push_back(std::move(op));
+        return {};
+    }
+    flight f;
+    f.bytes.resize(core::subscribe_size(op.topics));
+    const auto r = session_.subscribe(op.topics, f.bytes, now());
+    if (r.err == core::error::packet_ids_exhausted) {
+        deferred_subscribes_.push_back(std::move(op));  // sent on the next connection
+        return {};
+    }
+    if (r.err != core::error::none) return make_error_code(errc::invalid_argument);
+    append(f.bytes);
+    f.acked = std::move(op.acked);
+    f.granted = std::move(op.granted);
+    f.filters = std::move(op.filters);
+    flights_.emplace(r.packet_id, std::move(f));
+    return {};
+}
+
+void engine::restore_subscriptions() {
+    if (held_.empty()) return;
+    subscribe_op op;
+    for (const auto& [filter, q] : held_) op.filters.push_back(filter);
+    // topics view the strings in op.filters, which no longer grows.
+    for (const auto& filter : op.filters) op.topics.push_back({filter, held_[filter]});
+    (void)send_subscribe(std::move(op));
+}
+
+asio::awaitable<subscribe_result> engine::subscribe(std::vector<subscription> subs, wait how) {
+    subscribe_result result;
+    if (subs.empty()) co_return subscribe_result{make_error_code(errc::invalid_argument), {}};
+    for (const auto& s : subs) {
+        if (core::validate_topic_filter(s.filter) != core::error::none || s.max_qos > core::qos::exactly_once) {
+            co_return subscribe_result{make_error_code(errc::invalid_argument), {}};
+        }
+    }
+    // Before connect() is fine: handlers must be in place when a persistent session's
+    // stored messages arrive right after CONNACK. The SUBSCRIBE goes on connecting.
+    if (stopping_) co_return subscribe_result{make_error_code(errc::not_connected), {}};
+
+    subscribe_op op;
+    std::vector<std::size_t> at_server;  // indices of subs that need a SUBSCRIBE
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+        const auto& s = subs[i];
+        bool covered = false;
+        for (const auto& [filter, q] : held_) {
+            if (q >= s.max_qos && filter_covers(filter, s.filter)) covered = true;
+        }
+        if (!covered) {
+            at_server.push_back(i);
+            held_[s.filter] = std::max(held_.count(s.filter) ? held_[s.filter] : core::qos::at_most_once, s.max_qos);
+        }
+        locals_.push_back({s.filter, s.max_qos, std::make_shared<const message_handler>(s.handler),
+                           std::make_shared<const async_message_handler>(s.async_handler)});
+    }
+    if (at_server.empty()) {
+        for (const auto& s : subs) result.granted.push_back(static_cast<std::uint8_t>(s.max_qos));
+        co_return result;
+    }
+    for (const std::size_t i : at_server) op.filters.push_back(subs[i].filter);
+    for (std::size_t k = 0; k < op.filters.size(); ++k) op.topics.push_back({op.filters[k], subs[at_server[k]].max_qos});
+    auto granted = std::make_shared<std::vector<std::uint8_t>>();
+    std::shared_ptr<signal> acked;
+    if (how != wait::none) acked = std::make_shared<signal>(ex_);
+    op.acked = acked;
+    op.granted = granted;
+    if (const auto ec = send_subscribe(std::move(op))) co_return subscribe_result{ec, {}};
+    if (!acked) co_return result;
+    // wait::sent is treated as wait::ack for SUBSCRIBE: the codes are what a caller wants.
+    result.ec = co_await acked->wait();
+    // Codes per requested filter, in order: from the SUBACK, or the local grant.
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+        if (k < at_server.size() && at_server[k] == i) {
+            result.granted.push_back(k < granted->size() ? (*granted)[k] : core::suback_failure);
+            ++k;
+        } else {
+            result.granted.push_back(static_cast<std::uint8_t>(subs[i].max_qos));
+        }
+    }
+    if (result.ec == make_error_code(errc::subscription_refused)) {
+        // Refused filters deliver nothing: drop their handlers.
+        for (std::size_t i = 0; i < subs.size(); ++i) {
+            if (result.granted[i] != core::suback_failure) continue;
+            std::erase_if(locals_, [&](const local_subscription& l) { return l.filter == subs[i].filter; });
+        }
+    }
+    co_return result;
+}
+
+asio::awaitable<std::error_code> engine::unsubscribe(std::vector<std::string> filters, wait how) {
+    if (filters.empty()) co_return make_error_code(errc::invalid_argument);
+    for (const auto& f : filters) {
+        if (core::validate_topic_filter(f) != core::error::none) co_return make_error_code(errc::invalid_argument);
+    }
+    if (state_ == state::idle || state_ == state::stopped) co_return make_error_code(errc::not_connected);
+    std::vector<std::string_view> at_server;
+    for (const auto& f : filters) {
+        std::erase_if(locals_, [&](const local_subscription& l) { return l.filter == f; });
+        if (held_.erase(f) != 0) at_server.push_back(f);
+    }
+    // Not connected: the server forgets a clean session's subscriptions by itself, and a
+    // persistent one's are restored only from held_, which no longer has them.
+    if (at_server.empty() || state_ != state::connected || link_failed_) co_return std::error_code{};
+    flight f;
+    f.bytes.resize(core::unsubscribe_size(at_server));
+    const auto r = session_.unsubscribe(at_server, f.bytes, now());
+    if (r.err != core::error::none) co_return make_error_code(errc::invalid_argument);
+    append(f.bytes);
+    std::shared_ptr<signal> acked;
+    if (how != wait::none) acked = f.acked = std::make_shared<signal>(ex_);
+    flights_.emplace(r.packet_id, std::move(f));
+    if (acked) co_return co_await acked->wait();
+    co_return std::error_code{};
+}
+
+// ---------------------------------------------------------------- ping, request, disconnect
+
+asio::awaitable<std::error_code> engine::ping() {
+    if (state_ != state::connected || link_failed_) co_return make_error_code(errc::not_connected);
+    std::array<std::uint8_t, 2> packet{};
+    if (session_.ping(packet, now()).err != core::error::none) co_return make_error_code(errc::not_connected);
+    append(packet);
+    ticker_.cancel();  // the response deadline is sooner than the keep-alive
+    auto waiter = std::make_shared<signal>(ex_);
+    ping_waiters_.push_back(waiter);
+    co_return co_await waiter->wait();
+}
+
+asio::awaitable<request_result> engine::request(std::string_view topic, std::string_view body,
+                                                std::string_view reply_topic, std::chrono::milliseconds timeout,
+                                                core::qos q) {
+    const std::string reply_filter = std::string(reply_topic) + "/+";
+    if (!reply_filters_.contains(reply_filter)) {
+        std::weak_ptr<engine> weak = weak_from_this();
+        subscription s{reply_filter, q, [weak](const message& m) {
+                           auto self = weak.lock();
+                           if (!self) return;
+                           if (auto it = self->requests_.find(std::string(m.topic)); it != self->requests_.end()) {
+                               it->second->payload = std::string(m.text());
+                               it->second->done.set();
+                           }
+                       }};
+        std::vector<subscription> subs;
+        subs.push_back(std::move(s));
+        const auto sub = co_await subscribe(std::move(subs), wait::ack);
+        if (sub.ec) co_return request_result{sub.ec, {}};
+        reply_filters_[reply_filter] = true;
+    }
+    const std::string seq = std::to_string(++next_request_);
+    const std::string reply_name = std::string(reply_topic) + "/" + seq;
+    auto slot = std::make_shared<reply_slot>(ex_);
+    requests_[reply_name] = slot;
+    const std::string request_topic = std::string(topic) + "/" + seq;
+    const auto ec = co_await publish(request_topic, {reinterpret_cast<const std::uint8_t*>(body.data()), body.size()},
+                                     q, wait::none, false);
+    request_result result;
+    result.ec = ec ? ec : co_await wait_for(slot->done, timeout);
+    if (!result.ec) result.payload = std::move(slot->payload);
+    requests_.erase(reply_name);
+    co_return result;
+}
+
+void engine::check_drained() {
+    if (drained_ && queue_.empty() && session_.publishes_in_flight() == 0) drained_->set();
+}
+
+asio::awaitable<std::error_code> engine::disconnect(std::chrono::milliseconds limit) {
+    if (state_ == state::idle || state_ == state::stopped) co_return make_error_code(errc::not_connected);
+    stopping_ = true;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    drained_ = std::make_shared<signal>(ex_);
+    check_drained();
+    std::error_code ec = co_await wait_for(*drained_, deadline - std::chrono::steady_clock::now());
+    if (!ec && state_ == state::connected && !link_failed_) {
+        std::array<std::uint8_t, 2> packet{};
+        if (session_.disconnect(packet).err == core::error::none) {
+            append(packet);
+            auto sent = std::make_shared<signal>(ex_);
+            watch_sent(sent, 0);
+            ec = co_await wait_for(*sent, std::max(deadline - std::chrono::steady_clock::now(),
+                                                    std::chrono::steady_clock::duration(std::chrono::milliseconds(100))));
+        }
+    }
+    stop(make_error_code(errc::client_stopped));
+    emit(connection_state::disconnected, ec);
+    co_return ec;
+}
+
+void engine::stop(std::error_code why) {
+    if (state_ == state::stopped) return;
+    state_ = state::stopped;
+    backoff_.cancel();
+    fail_connection(why);
+    fail_all(why);
+    if (first_connack_) first_connack_->set(why);
+}
+
+void engine::fail_all(std::error_code ec) {
+    for (auto& p : queue_) {
+        if (p.acked) p.acked->set(ec);
+        if (p.sent) p.sent->set(ec);
+    }
+    queue_.clear();
+    for (auto& [id, f] : flights_) {
+        if (f.acked) f.acked->set(ec);
+        if (f.sent) f.sent->set(ec);
+    }
+    for (auto& op : deferred_subscribes_) {
+        if (op.acked) op.acked->set(ec);
+    }
+    deferred_subscribes_.clear();
+    for (auto& w : sent_waiters_) w.sig->set(ec);
+    sent_waiters_.clear();
+    for (auto& p : ping_waiters_) p->set(ec);
+    ping_waiters_.clear();
+    for (auto& [name, slot] : requests_) slot->done.set(ec);
+}
+
+}  // namespace tether::client::detail

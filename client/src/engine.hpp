@@ -1,0 +1,161 @@
+#pragma once
+// The client's engine: one core session, one connection at a time, and the coroutines
+// that move bytes (reader, writer, ticker) and reconnect. Everything runs on one
+// executor, so nothing here locks. Owned through a shared_ptr that every coroutine holds,
+// so the engine outlives whatever is still running when the client goes away.
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "signal.hpp"
+#include "tether/client/client.hpp"
+#include "tether/core/session.hpp"
+#include "transport.hpp"
+
+namespace tether::client::detail {
+
+class engine : public std::enable_shared_from_this<engine> {
+public:
+    engine(asio::any_io_executor ex, options opts);
+
+    asio::awaitable<std::error_code> connect();
+    asio::awaitable<std::error_code> publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
+                                             wait how, bool retain);
+    asio::awaitable<subscribe_result> subscribe(std::vector<subscription> subs, wait how);
+    asio::awaitable<std::error_code> unsubscribe(std::vector<std::string> filters, wait how);
+    asio::awaitable<std::error_code> ping();
+    asio::awaitable<request_result> request(std::string_view topic, std::string_view body, std::string_view reply_topic,
+                                            std::chrono::milliseconds timeout, core::qos q);
+    asio::awaitable<std::error_code> disconnect(std::chrono::milliseconds limit);
+    void stop(std::error_code why);
+
+    [[nodiscard]] bool is_connected() const noexcept { return state_ == state::connected; }
+    [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
+    [[nodiscard]] std::size_t in_flight() const noexcept { return session_.publishes_in_flight(); }
+    void on_event(std::function<void(const connection_event&)> cb) { on_event_ = std::move(cb); }
+
+private:
+    enum class state { idle, connecting, connected, reconnecting, stopped };
+
+    // A packet id in use: the bytes to send again, and who waits for its acknowledgement.
+    struct flight {
+        std::vector<std::uint8_t> bytes;
+        std::shared_ptr<signal> acked;  // PUBACK / PUBCOMP / SUBACK / UNSUBACK
+        std::shared_ptr<signal> sent;   // written to the socket (wait::sent)
+        std::shared_ptr<std::vector<std::uint8_t>> granted;  // SUBACK codes, for subscribe
+        std::vector<std::string> filters;                     // SUBSCRIBE filters, to drop refused ones
+        bool is_publish = false;
+    };
+    // A message waiting for a connection or for room in the window.
+    struct pending {
+        std::string topic;
+        std::vector<std::uint8_t> payload;
+        core::qos qos;
+        bool retain;
+        std::shared_ptr<signal> acked;
+        std::shared_ptr<signal> sent;
+    };
+    struct sent_waiter {
+        std::uint64_t end;  // the byte count at which its packet is fully written
+        std::shared_ptr<signal> sig;
+        std::uint16_t packet_id;  // non-zero: a QoS 1/2 PUBLISH, resent after a reconnect
+    };
+    struct local_subscription {
+        std::string filter;
+        core::qos max_qos;
+        // Shared, so a handler that subscribes (and so grows locals_) is not destroyed
+        // while it runs.
+        std::shared_ptr<const message_handler> handler;
+        std::shared_ptr<const async_message_handler> async_handler;
+    };
+    struct subscribe_op {  // a SUBSCRIBE asked for while no connection was up
+        std::vector<core::subscribe_topic> topics;
+        std::vector<std::string> filters;
+        std::shared_ptr<signal> acked;
+        std::shared_ptr<std::vector<std::uint8_t>> granted;
+    };
+
+    [[nodiscard]] core::millis now() const;
+    asio::awaitable<void> run(std::shared_ptr<engine> self);
+    asio::awaitable<std::error_code> attempt();
+    asio::awaitable<void> reader(std::shared_ptr<engine> self);
+    asio::awaitable<void> writer(std::shared_ptr<engine> self);
+    asio::awaitable<void> ticker(std::shared_ptr<engine> self);
+    void fail_connection(std::error_code ec);
+    void process_events();
+    void on_connack(const core::event& e);
+    void dispatch(const core::event& e);
+    void append(std::span<const std::uint8_t> bytes);
+    void watch_sent(const std::shared_ptr<signal>& sig, std::uint16_t packet_id);
+    bool can_send_publish(core::qos q) const;
+    void send_publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q, bool retain,
+                      std::shared_ptr<signal> acked, std::shared_ptr<signal> sent);
+    void drain_queue();
+    std::error_code send_subscribe(subscribe_op op);
+    void restore_subscriptions();
+    void emit(connection_state s, std::error_code reason, bool session_present = false, unsigned attempt = 0);
+    void fail_all(std::error_code ec);
+    void check_drained();
+
+    asio::any_io_executor ex_;
+    options opts_;
+    std::unique_ptr<asio::ssl::context> tls_;
+    std::chrono::steady_clock::time_point epoch_;
+    std::mt19937_64 random_;
+
+    std::vector<core::outbound_slot> out_slots_;
+    std::vector<std::uint16_t> inbound_qos2_;
+    std::vector<std::uint8_t> rx_;  // one byte more than the session sees: room for a NUL after a payload
+    core::session session_;
+
+    state state_ = state::idle;
+    bool ever_connected_ = false;
+    bool got_connack_ = false;  // on the current attempt
+    bool running_ = false;      // run() is going
+    bool stopping_ = false;
+    std::unique_ptr<transport> link_;
+    bool link_failed_ = true;
+    std::error_code link_error_;
+    std::chrono::steady_clock::time_point connect_deadline_;
+
+    std::vector<std::uint8_t> out_;      // packets for the next write
+    std::vector<std::uint8_t> writing_;  // packets being written
+    std::uint64_t appended_ = 0;         // bytes appended on this connection
+    std::uint64_t written_ = 0;          // bytes written on this connection
+    std::deque<sent_waiter> sent_waiters_;
+    asio::steady_timer writer_wake_;
+    asio::steady_timer ticker_;
+    asio::steady_timer backoff_;
+
+    std::unordered_map<std::uint16_t, flight> flights_;
+    std::deque<pending> queue_;
+    std::vector<local_subscription> locals_;
+    std::map<std::string, core::qos> held_;  // filters subscribed at the server
+    std::vector<subscribe_op> deferred_subscribes_;
+    std::vector<std::shared_ptr<signal>> ping_waiters_;
+    std::shared_ptr<signal> first_connack_;
+    std::shared_ptr<signal> drained_;
+    std::function<void(const connection_event&)> on_event_;
+
+    struct reply_slot {
+        explicit reply_slot(const asio::any_io_executor& ex) : done(ex) {}
+        signal done;
+        std::string payload;
+    };
+    std::uint64_t next_request_ = 0;
+    std::map<std::string, std::shared_ptr<reply_slot>> requests_;  // reply topic -> waiter
+    std::map<std::string, bool> reply_filters_;                     // reply_topic/+ subscribed
+};
+
+}  // namespace tether::client::detail

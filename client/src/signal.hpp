@@ -1,0 +1,42 @@
+#pragma once
+// A one-shot completion that a coroutine can await: set() once, wait() any time before
+// or after. Built on a timer that never expires, cancelled to wake the waiter.
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include "use_tuple.hpp"
+#include <system_error>
+
+namespace tether::client::detail {
+
+class signal {
+public:
+    explicit signal(const asio::any_io_executor& ex) : timer_(ex, asio::steady_timer::time_point::max()) {}
+
+    void set(std::error_code ec = {}) {
+        if (done_) return;
+        done_ = true;
+        ec_ = ec;
+        timer_.cancel();
+    }
+    [[nodiscard]] bool done() const noexcept { return done_; }
+    [[nodiscard]] std::error_code result() const noexcept { return ec_; }
+
+    asio::awaitable<std::error_code> wait() {
+        while (!done_) {
+            auto [ec] = co_await timer_.async_wait(use_tuple);
+            (void)ec;  // cancelled by set(), or by the awaiting coroutine's own cancellation
+            if (!done_) co_return make_error_code(std::errc::operation_canceled);
+        }
+        co_return ec_;
+    }
+
+private:
+    asio::steady_timer timer_;
+    bool done_ = false;
+    std::error_code ec_;
+};
+
+}  // namespace tether::client::detail

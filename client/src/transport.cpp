@@ -1,0 +1,126 @@
+#include "transport.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <asio/connect.hpp>
+#include <asio/ip/address.hpp>
+#include <asio/read.hpp>
+#include <asio/ssl/error.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include "use_tuple.hpp"
+#include <string>
+
+namespace tether::client::detail {
+
+namespace {
+
+
+// ALPN protocol names in the wire format: each prefixed by its length (RFC 7301).
+std::string alpn_wire(const std::vector<std::string>& names) {
+    std::string wire;
+    for (const auto& n : names) {
+        if (n.empty() || n.size() > 255) continue;
+        wire.push_back(static_cast<char>(n.size()));
+        wire += n;
+    }
+    return wire;
+}
+
+}  // namespace
+
+std::unique_ptr<asio::ssl::context> make_tls_context(const tls_options& tls, std::error_code& ec) {
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    if (tls.insecure_skip_verify_dangerous) {
+        ctx->set_verify_mode(asio::ssl::verify_none);
+    } else {
+        ctx->set_verify_mode(asio::ssl::verify_peer);
+        if (tls.ca_file.empty()) {
+            ctx->set_default_verify_paths(ec);
+        } else {
+            ctx->load_verify_file(tls.ca_file, ec);
+        }
+        if (ec) return nullptr;
+    }
+    if (!tls.cert_file.empty()) {
+        ctx->use_certificate_chain_file(tls.cert_file, ec);
+        if (ec) return nullptr;
+        ctx->use_private_key_file(tls.key_file.empty() ? tls.cert_file : tls.key_file, asio::ssl::context::pem, ec);
+        if (ec) return nullptr;
+    }
+    if (!tls.alpn.empty()) {
+        const std::string wire = alpn_wire(tls.alpn);
+        // SSL_CTX_set_alpn_protos returns 0 on success (unlike most of OpenSSL).
+        if (SSL_CTX_set_alpn_protos(ctx->native_handle(), reinterpret_cast<const unsigned char*>(wire.data()),
+                                    static_cast<unsigned>(wire.size())) != 0) {
+            ec = make_error_code(std::errc::invalid_argument);
+            return nullptr;
+        }
+    }
+    return ctx;
+}
+
+asio::awaitable<std::error_code> transport::open(const options& opts, asio::ssl::context* tls) {
+    asio::ip::tcp::resolver resolver(tcp_.get_executor());
+    auto [rec, endpoints] = co_await resolver.async_resolve(opts.host, std::to_string(opts.port), use_tuple);
+    if (rec) co_return rec;
+    // asio::async_connect tries each address in order until one connects.
+    auto [cec, endpoint] = co_await asio::async_connect(tcp_, endpoints, use_tuple);
+    if (cec) co_return cec;
+    std::error_code ignored;
+    tcp_.set_option(asio::ip::tcp::no_delay(true), ignored);  // MQTT packets are small and latency matters
+    if (tls == nullptr) co_return std::error_code{};
+
+    tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(tcp_, *tls);
+    SSL* ssl = tls_->native_handle();
+    const std::string& name = opts.tls.server_name.empty() ? opts.host : opts.tls.server_name;
+    std::error_code addr_ec;
+    const auto address = asio::ip::make_address(name, addr_ec);
+    if (addr_ec) {
+        SSL_set_tlsext_host_name(ssl, name.c_str());  // SNI carries names, never addresses (RFC 6066)
+    }
+    if (!opts.tls.insecure_skip_verify_dangerous) {
+        // Check the certificate is for this host (a name, or an IP address SAN).
+        X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        const int ok = addr_ec ? X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size())
+                               : X509_VERIFY_PARAM_set1_ip_asc(param, address.to_string().c_str());
+        if (ok != 1) co_return make_error_code(std::errc::invalid_argument);
+    }
+    auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    co_return hec;
+}
+
+asio::awaitable<std::pair<std::error_code, std::size_t>> transport::read_some(std::span<std::uint8_t> into) {
+    auto buffer = asio::buffer(into.data(), into.size());
+    auto [ec, n] = tls_ ? co_await tls_->async_read_some(buffer, use_tuple)
+                        : co_await tcp_.async_read_some(buffer, use_tuple);
+    co_return std::pair{ec, n};
+}
+
+asio::awaitable<std::pair<std::error_code, std::size_t>> transport::write(std::span<const std::uint8_t> bytes) {
+    auto buffer = asio::buffer(bytes.data(), bytes.size());
+    auto [ec, n] = tls_ ? co_await asio::async_write(*tls_, buffer, use_tuple)
+                        : co_await asio::async_write(tcp_, buffer, use_tuple);
+    co_return std::pair{ec, n};
+}
+
+void transport::close() noexcept {
+    std::error_code ignored;
+    tcp_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    tcp_.close(ignored);
+}
+
+std::string transport::alpn_selected() const {
+    if (!tls_) return {};
+    const unsigned char* data = nullptr;
+    unsigned len = 0;
+    SSL_get0_alpn_selected(tls_->native_handle(), &data, &len);
+    return std::string(reinterpret_cast<const char*>(data), len);
+}
+
+}  // namespace tether::client::detail

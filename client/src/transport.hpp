@@ -1,0 +1,49 @@
+#pragma once
+// The byte stream under MQTT: TCP, or TLS over TCP. Opening resolves the host and tries
+// each address in turn (IPv6 and IPv4 alike), then runs the TLS handshake with SNI, ALPN
+// and verification as the options say.
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/stream.hpp>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <system_error>
+#include <utility>
+
+#include "tether/client/options.hpp"
+
+namespace tether::client::detail {
+
+// A TLS context for these options: trust store, client certificate and key, ALPN list,
+// verification on unless turned off by name. Errors: the OpenSSL error of a file that
+// cannot be read or a key that does not match its certificate.
+std::unique_ptr<asio::ssl::context> make_tls_context(const tls_options& tls, std::error_code& ec);
+
+class transport {
+public:
+    explicit transport(const asio::any_io_executor& ex) : tcp_(ex) {}
+
+    // Resolves, connects to the first address that answers, and shakes hands when `tls`
+    // is set. Errors: resolver errors, the last address's connect error, TLS errors
+    // (a certificate that fails verification gives SSL_R_CERTIFICATE_VERIFY_FAILED).
+    asio::awaitable<std::error_code> open(const options& opts, asio::ssl::context* tls);
+
+    asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(std::span<std::uint8_t> into);
+    asio::awaitable<std::pair<std::error_code, std::size_t>> write(std::span<const std::uint8_t> bytes);
+
+    // Closes at once; reads and writes under way complete with operation_aborted.
+    void close() noexcept;
+
+    // The ALPN protocol the server chose, empty if none.
+    [[nodiscard]] std::string alpn_selected() const;
+
+private:
+    asio::ip::tcp::socket tcp_;
+    std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
+};
+
+}  // namespace tether::client::detail

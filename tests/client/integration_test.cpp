@@ -1,0 +1,364 @@
+// The client against a real mosquitto started by each test on a free loopback port.
+
+#include <gtest/gtest.h>
+
+#include <asio/detached.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../support/broker.hpp"
+#include "../support/coro_test.hpp"
+#include "tether/client/client.hpp"
+
+namespace tether::client {
+namespace {
+
+using namespace std::chrono_literals;
+using test::eventually;
+using test::mosquitto_broker;
+using test::run_coro;
+using test::sleep_for;
+
+options local(const mosquitto_broker& b, std::string id) {
+    options o;
+    o.host = "127.0.0.1";
+    o.port = b.port();
+    o.client_id = std::move(id);
+    o.keep_alive_s = 30;
+    return o;
+}
+
+struct received {
+    std::vector<std::string> payloads;
+    std::vector<message> meta;  // topic/payload views are dead; flags are kept
+    std::vector<std::string> topics;
+    bool nul_terminated = true;
+};
+
+subscription collect(std::string filter, qos q, std::shared_ptr<received> into) {
+    return {std::move(filter), q, [into](const message& m) {
+                into->payloads.emplace_back(m.text());
+                into->topics.emplace_back(m.topic);
+                into->meta.push_back(message{.qos = m.qos, .retain = m.retain, .dup = m.dup});
+                if (m.payload.data()[m.payload.size()] != 0) into->nul_terminated = false;
+            }};
+}
+
+class RoundTrip : public testing::TestWithParam<std::tuple<int, std::size_t>> {};
+
+TEST_P(RoundTrip, PublishToSubscriber) {
+    const auto q = static_cast<qos>(std::get<0>(GetParam()));
+    const std::size_t size = std::get<1>(GetParam());
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client sub(io.get_executor(), local(broker, "sub"));
+        client pub(io.get_executor(), local(broker, "pub"));
+        CO_ASSERT(!(co_await sub.connect()));
+        CO_ASSERT(!(co_await pub.connect()));
+        auto got = std::make_shared<received>();
+        const auto s = co_await sub.subscribe(collect("rt/+", q, got));
+        CO_ASSERT(!s.ec);
+        EXPECT_EQ(s.granted, std::vector<std::uint8_t>(1, static_cast<std::uint8_t>(q)));
+
+        std::string payload(size, '\0');
+        for (std::size_t i = 0; i < size; ++i) payload[i] = static_cast<char>('a' + i % 26);
+        EXPECT_FALSE(co_await pub.publish("rt/x", payload, q, wait::ack));
+        CO_ASSERT(co_await eventually([&] { return !got->payloads.empty(); }));
+        EXPECT_EQ(got->payloads.size(), 1u);
+        EXPECT_TRUE(got->payloads[0] == payload) << "payload of " << size << " bytes differs";
+        EXPECT_EQ(got->meta[0].qos, q);
+        EXPECT_TRUE(got->nul_terminated);
+        EXPECT_EQ(pub.in_flight(), 0u);
+        EXPECT_FALSE(co_await pub.disconnect());
+        EXPECT_FALSE(co_await sub.disconnect());
+    });
+}
+
+INSTANTIATE_TEST_SUITE_P(QosAndSizes, RoundTrip,
+                         testing::Combine(testing::Values(0, 1, 2),
+                                          testing::Values(std::size_t{0}, std::size_t{1}, std::size_t{64 * 1024},
+                                                          std::size_t{1024 * 1024})));
+
+TEST(Client, RetainedMessageReachesALateSubscriberAndIsCleared) {
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client pub(io.get_executor(), local(broker, "pub"));
+        CO_ASSERT(!(co_await pub.connect()));
+        const auto pec = co_await pub.publish("keep/me", "last value", qos::at_least_once, wait::ack, true);
+        EXPECT_FALSE(pec) << pec.message();
+        CO_ASSERT(!pec);
+
+        client late(io.get_executor(), local(broker, "late"));
+        CO_ASSERT(!(co_await late.connect()));
+        auto got = std::make_shared<received>();
+        CO_ASSERT(!(co_await late.subscribe(collect("keep/#", qos::at_least_once, got))).ec);
+        CO_ASSERT(co_await eventually([&] { return !got->payloads.empty(); }));
+        EXPECT_EQ(got->payloads[0], "last value");
+        EXPECT_TRUE(got->meta[0].retain);
+
+        // An empty retained message clears it [MQTT-3.3.1-10].
+        CO_ASSERT(!(co_await pub.publish("keep/me", "", qos::at_least_once, wait::ack, true)));
+        client later(io.get_executor(), local(broker, "later"));
+        CO_ASSERT(!(co_await later.connect()));
+        auto none = std::make_shared<received>();
+        CO_ASSERT(!(co_await later.subscribe(collect("keep/#", qos::at_least_once, none))).ec);
+        CO_ASSERT(!(co_await later.ping()));  // the broker has had its chance to send it
+        co_await sleep_for(200ms);
+        EXPECT_TRUE(none->payloads.empty());
+    });
+}
+
+TEST(Client, WillIsPublishedOnADroppedLinkAndNotAfterDisconnect) {
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client watcher(io.get_executor(), local(broker, "watcher"));
+        CO_ASSERT(!(co_await watcher.connect()));
+        auto got = std::make_shared<received>();
+        CO_ASSERT(!(co_await watcher.subscribe(collect("wills/#", qos::at_least_once, got))).ec);
+
+        options o = local(broker, "mortal");
+        o.will = will_options{.topic = "wills/mortal", .payload = "gone", .qos = qos::at_least_once};
+        {
+            client polite(io.get_executor(), o);
+            CO_ASSERT(!(co_await polite.connect()));
+            EXPECT_FALSE(co_await polite.disconnect());  // DISCONNECT: the will is discarded [MQTT-3.1.2-10]
+        }
+        co_await sleep_for(300ms);
+        EXPECT_TRUE(got->payloads.empty());
+        {
+            client rude(io.get_executor(), o);
+            CO_ASSERT(!(co_await rude.connect()));
+        }  // destroyed: the link closes with no DISCONNECT
+        CO_ASSERT(co_await eventually([&] { return !got->payloads.empty(); }));
+        EXPECT_EQ(got->payloads[0], "gone");
+        EXPECT_EQ(got->topics[0], "wills/mortal");
+    });
+}
+
+TEST(Client, UserNameAndPassword) {
+    mosquitto_broker broker({.anonymous = false, .users = {{"alice", "s3cret"}}});
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        options good = local(broker, "alice-dev");
+        good.user_name = "alice";
+        good.password = "s3cret";
+        client ok(io.get_executor(), good);
+        EXPECT_FALSE(co_await ok.connect());
+        EXPECT_TRUE(ok.is_connected());
+
+        options bad = good;
+        bad.client_id = "mallory";
+        bad.password = "guess";
+        client refused(io.get_executor(), bad);
+        const auto start = std::chrono::steady_clock::now();
+        const auto ec = co_await refused.connect();
+        // Reported at once, not retried: mosquitto answers 5 (not authorized) for a wrong
+        // password; 4 would do as well.
+        EXPECT_TRUE(ec == errc::not_authorized || ec == errc::bad_user_name_or_password) << ec.message();
+        EXPECT_TRUE(is_permanent(ec));
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+        EXPECT_FALSE(refused.is_connected());
+
+        options anonymous = local(broker, "anon");
+        client nobody(io.get_executor(), anonymous);
+        const auto ec2 = co_await nobody.connect();
+        EXPECT_TRUE(ec2 == errc::not_authorized || ec2 == errc::bad_user_name_or_password) << ec2.message();
+    });
+}
+
+TEST(Client, UnreachableBrokerIsReportedAtOnce) {
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        options o;
+        o.host = "127.0.0.1";
+        o.port = test::free_port();  // nobody listens
+        o.client_id = "lonely";
+        client c(io.get_executor(), o);
+        const auto ec = co_await c.connect();
+        EXPECT_EQ(ec, asio::error::connection_refused) << ec.message();
+        EXPECT_EQ(co_await c.publish("a", "b"), errc::not_connected);
+    });
+}
+
+TEST(Client, PersistentSessionReceivesWhatWasSentWhileOffline) {
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        options o = local(broker, "sleeper");
+        o.clean_session = false;
+        {
+            client first(io.get_executor(), o);
+            CO_ASSERT(!(co_await first.connect()));
+            std::vector<subscription> both{{"mail/1", qos::at_least_once}, {"mail/2", qos::exactly_once}};
+            CO_ASSERT(!(co_await first.subscribe(std::move(both))).ec);
+            CO_ASSERT(!(co_await first.disconnect()));
+        }
+        client pub(io.get_executor(), local(broker, "postman"));
+        CO_ASSERT(!(co_await pub.connect()));
+        for (int i = 0; i < 5; ++i) {
+            CO_ASSERT(!(co_await pub.publish("mail/1", "q1-" + std::to_string(i), qos::at_least_once, wait::ack)));
+            CO_ASSERT(!(co_await pub.publish("mail/2", "q2-" + std::to_string(i), qos::exactly_once, wait::ack)));
+        }
+        auto got = std::make_shared<received>();
+        client second(io.get_executor(), o);
+        // Handlers first, then connect: the stored messages arrive right after CONNACK.
+        CO_ASSERT(!(co_await second.subscribe(collect("mail/#", qos::exactly_once, got), wait::none)).ec);
+        CO_ASSERT(!(co_await second.connect()));
+        CO_ASSERT(co_await eventually([&] { return got->payloads.size() >= 10; }));
+        std::map<std::string, int> count;
+        for (const auto& p : got->payloads) ++count[p];
+        for (int i = 0; i < 5; ++i) {
+            EXPECT_GE(count["q1-" + std::to_string(i)], 1);
+            EXPECT_EQ(count["q2-" + std::to_string(i)], 1);  // exactly once
+        }
+    });
+}
+
+TEST(Client, AThousandCoroutinesPublishWithAck) {
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client c(io.get_executor(), local(broker, "busy"));
+        CO_ASSERT(!(co_await c.connect()));
+        int done = 0;
+        int failed = 0;
+        for (int i = 0; i < 1000; ++i) {
+            asio::co_spawn(
+                io,
+                [&, i]() -> asio::awaitable<void> {
+                    const auto q = i % 2 == 0 ? qos::at_least_once : qos::exactly_once;
+                    if (co_await c.publish("busy/" + std::to_string(i % 10), "m", q, wait::ack)) ++failed;
+                    ++done;
+                },
+                asio::detached);
+        }
+        CO_ASSERT(co_await eventually([&] { return done == 1000; }, 20s));
+        EXPECT_EQ(failed, 0);
+        EXPECT_EQ(c.in_flight(), 0u);
+        EXPECT_EQ(c.queued(), 0u);
+    });
+}
+
+TEST(Client, AsyncHandlerMayAwaitWithoutStallingTheClient) {
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client c(io.get_executor(), local(broker, "echo"));
+        CO_ASSERT(!(co_await c.connect()));
+        auto echoes = std::make_shared<received>();
+        int handled = 0;
+        CO_ASSERT(!(co_await c.subscribe(collect("echo/out", qos::at_least_once, echoes))).ec);
+        // The handler publishes with wait::ack and sleeps; meanwhile other messages flow.
+        subscription in{"echo/in", qos::at_least_once, [&](const message& m) -> asio::awaitable<void> {
+                            const std::string copy(m.text());
+                            co_await sleep_for(100ms);
+                            EXPECT_FALSE(co_await c.publish("echo/out", copy, qos::at_least_once, wait::ack));
+                            ++handled;
+                        }};
+        CO_ASSERT(!(co_await c.subscribe(in)).ec);
+        for (int i = 0; i < 20; ++i) {
+            CO_ASSERT(!(co_await c.publish("echo/in", std::to_string(i), qos::at_least_once, wait::none)));
+        }
+        CO_ASSERT(co_await eventually([&] { return handled == 20; }));
+        CO_ASSERT(co_await eventually([&] { return echoes->payloads.size() == 20; }));
+    });
+}
+
+TEST(Client, MasterSubscriptionServesFiltersUnderIt) {
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client c(io.get_executor(), local(broker, "dev"));
+        CO_ASSERT(!(co_await c.connect()));
+        auto all = std::make_shared<received>();
+        auto store = std::make_shared<received>();
+        auto metric = std::make_shared<received>();
+        CO_ASSERT(!(co_await c.subscribe(collect("ioto/device/abc/#", qos::at_least_once, all))).ec);
+        // Served locally: no SUBSCRIBE goes out (the result comes back without a round trip).
+        std::vector<subscription> under{collect("ioto/device/abc/store/+", qos::at_least_once, store),
+                                        collect("ioto/device/abc/metric/#", qos::at_most_once, metric)};
+        const auto s = co_await c.subscribe(std::move(under), wait::ack);
+        CO_ASSERT(!s.ec);
+        const std::vector<std::uint8_t> expected_granted{1, 0};
+        EXPECT_EQ(s.granted, expected_granted);
+        client pub(io.get_executor(), local(broker, "cloud"));
+        CO_ASSERT(!(co_await pub.connect()));
+        CO_ASSERT(!(co_await pub.publish("ioto/device/abc/store/x", "1", qos::at_least_once)));
+        CO_ASSERT(!(co_await pub.publish("ioto/device/abc/metric/cpu/load", "2", qos::at_least_once)));
+        CO_ASSERT(!(co_await pub.publish("ioto/device/abc/other", "3", qos::at_least_once)));
+        CO_ASSERT(co_await eventually([&] { return all->payloads.size() == 3; }));
+        CO_ASSERT(co_await eventually([&] { return store->payloads.size() == 1 && metric->payloads.size() == 1; }));
+        EXPECT_EQ(store->payloads[0], "1");
+        EXPECT_EQ(metric->payloads[0], "2");
+    });
+}
+
+TEST(Client, RequestResponse) {
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client service(io.get_executor(), local(broker, "service"));
+        CO_ASSERT(!(co_await service.connect()));
+        // The service answers ioto/service/dev/store/get/<seq> on ioto/device/dev/store/get/<seq>.
+        subscription answer{"ioto/service/dev/store/get/+", qos::at_least_once,
+                            [&](const message& m) -> asio::awaitable<void> {
+                                const std::string topic(m.topic);
+                                const std::string seq = topic.substr(topic.rfind('/') + 1);
+                                const std::string body = "value-of-" + std::string(m.text());
+                                if (body == "value-of-slow") co_await sleep_for(300ms);
+                                co_await service.publish("ioto/device/dev/store/get/" + seq, body, qos::at_least_once,
+                                                         wait::none);
+                            }};
+        CO_ASSERT(!(co_await service.subscribe(answer)).ec);
+
+        client device(io.get_executor(), local(broker, "device"));
+        CO_ASSERT(!(co_await device.connect()));
+        int answered = 0;
+        // Several requests at once: each reply goes to its own waiter.
+        for (int i = 0; i < 5; ++i) {
+            asio::co_spawn(
+                io,
+                [&, i]() -> asio::awaitable<void> {
+                    const std::string key = "k" + std::to_string(i);
+                    const auto r = co_await device.request("ioto/service/dev/store/get", key,
+                                                           "ioto/device/dev/store/get", 5s);
+                    EXPECT_FALSE(r.ec) << r.ec.message();
+                    EXPECT_EQ(r.payload, "value-of-" + key);
+                    ++answered;
+                },
+                asio::detached);
+        }
+        CO_ASSERT(co_await eventually([&] { return answered == 5; }));
+        const auto late = co_await device.request("ioto/service/dev/store/get", "slow", "ioto/device/dev/store/get", 100ms);
+        EXPECT_EQ(late.ec, errc::timeout);
+    });
+}
+
+TEST(Client, UnsubscribeStopsDelivery) {
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client c(io.get_executor(), local(broker, "u"));
+        CO_ASSERT(!(co_await c.connect()));
+        auto got = std::make_shared<received>();
+        CO_ASSERT(!(co_await c.subscribe(collect("u/t", qos::at_least_once, got))).ec);
+        CO_ASSERT(!(co_await c.publish("u/t", "1", qos::at_least_once)));
+        CO_ASSERT(co_await eventually([&] { return got->payloads.size() == 1; }));
+        CO_ASSERT(!(co_await c.unsubscribe("u/t")));
+        CO_ASSERT(!(co_await c.publish("u/t", "2", qos::at_least_once)));
+        CO_ASSERT(!(co_await c.ping()));
+        co_await sleep_for(100ms);
+        EXPECT_EQ(got->payloads.size(), 1u);
+    });
+}
+
+TEST(Client, InvalidArgumentsAreRefusedBeforeAnythingIsSent) {
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client c(io.get_executor(), local(broker, "strict"));
+        CO_ASSERT(!(co_await c.connect()));
+        EXPECT_EQ(co_await c.publish("a/+", "x"), errc::invalid_argument);
+        EXPECT_EQ(co_await c.publish("", "x"), errc::invalid_argument);
+        EXPECT_EQ((co_await c.subscribe({"a/#/b"})).ec, errc::invalid_argument);
+        EXPECT_EQ((co_await c.subscribe({"a", static_cast<qos>(3)})).ec, errc::invalid_argument);
+        EXPECT_EQ(co_await c.unsubscribe("a+"), errc::invalid_argument);
+        EXPECT_TRUE(c.is_connected());
+    });
+}
+
+}  // namespace
+}  // namespace tether::client
