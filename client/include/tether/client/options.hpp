@@ -29,19 +29,23 @@ enum class overflow_policy {
 };
 
 struct will_options {
-    std::string topic;
-    std::string payload;
+    std::string topic{};
+    std::string payload{};
     core::qos qos = core::qos::at_most_once;
     bool retain = false;
 };
 
 struct tls_options {
     bool enabled = false;
-    std::string ca_file;     // PEM; empty: the system's default trust store
-    std::string cert_file;   // PEM client certificate, for mutual TLS
-    std::string key_file;    // PEM private key of cert_file
-    std::vector<std::string> alpn;  // e.g. {"x-amzn-mqtt-ca"}; empty: no ALPN
-    std::string server_name;        // SNI and host-name check; empty: options::host
+    std::string ca_file{};     // PEM; empty: the system's default trust store
+    std::string cert_file{};   // PEM client certificate, for mutual TLS
+    std::string key_file{};    // PEM private key of cert_file
+    std::vector<std::string> alpn{};  // e.g. {"x-amzn-mqtt-ca"}; empty: no ALPN
+    std::string server_name{};        // SNI and host-name check; empty: options::host
+    // Keeps verifying the certificate chain but not that it names this host (as
+    // mosquitto_pub --insecure). Anyone holding any certificate of the same CA can then
+    // stand in for the server.
+    bool insecure_skip_host_name_check = false;
     // Turns off server certificate and host-name verification. Anyone on the path can
     // then read and change the traffic. For tests against self-signed brokers only.
     bool insecure_skip_verify_dangerous = false;
@@ -58,14 +62,14 @@ struct reconnect_policy {
 struct options {
     std::string host = "localhost";  // a name may resolve to several addresses; each is tried
     std::uint16_t port = 1883;
-    std::string client_id;           // empty: the server assigns one (needs clean_session)
+    std::string client_id{};           // empty: the server assigns one (needs clean_session)
     std::uint16_t keep_alive_s = 60;
     bool clean_session = true;
-    std::optional<will_options> will;
-    std::optional<std::string> user_name;
-    std::optional<std::string> password;
-    tls_options tls;
-    reconnect_policy reconnect;
+    std::optional<will_options> will{};
+    std::optional<std::string> user_name{};
+    std::optional<std::string> password{};
+    tls_options tls{};
+    reconnect_policy reconnect{};
 
     // Largest packet accepted from the server and largest payload sent.
     std::size_t max_message_size = 256 * 1024 * 1024;

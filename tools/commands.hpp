@@ -1,0 +1,18 @@
+#pragma once
+// The sub-commands of `tether`, each returning the process exit status.
+
+#include <functional>
+#include <string>
+
+#include "cli_options.hpp"
+#include "tether/client/client.hpp"
+
+namespace tether::tools {
+
+int run_pub(const cli_options& o);
+int run_sub(const cli_options& o);
+
+// -d: one line on stderr per connection event. Never prints credentials.
+std::function<void(const client::connection_event&)> debug_printer(std::string client_id);
+
+}  // namespace tether::tools

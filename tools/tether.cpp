@@ -1,0 +1,56 @@
+// tether: MQTT 3.1.1 from the command line.
+//
+//   tether pub -h host -t topic -m message [-q 1] ...   (flags of mosquitto_pub)
+//   tether sub -h host -t filter [-v] [-C n] ...        (flags of mosquitto_sub)
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+
+namespace tether::tools {
+
+std::function<void(const client::connection_event&)> debug_printer(std::string client_id) {
+    return [id = std::move(client_id)](const client::connection_event& e) {
+        switch (e.state) {
+        case client::connection_state::connected:
+            std::cerr << "Client " << id << " connected (session present " << e.session_present << ")\n";
+            break;
+        case client::connection_state::disconnected:
+            std::cerr << "Client " << id << " disconnected" << (e.reason ? ": " + e.reason.message() : "") << "\n";
+            break;
+        case client::connection_state::reconnecting:
+            std::cerr << "Client " << id << " reconnecting, attempt " << e.attempt << "\n";
+            break;
+        }
+    };
+}
+
+}  // namespace tether::tools
+
+int main(int argc, char** argv) {
+    using namespace tether::tools;
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "help") {
+        std::cout << "Usage: tether {pub|sub} [options]   (tether pub --help, tether sub --help)\n";
+        return args.empty() ? 1 : 0;
+    }
+    if (args[0] != "pub" && args[0] != "sub") {
+        std::cerr << "Error: unknown command '" << args[0] << "' (try: tether pub, tether sub)\n";
+        return 1;
+    }
+    const mode m = args[0] == "pub" ? mode::pub : mode::sub;
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (!rest.empty() && rest[0] == "--help") {
+        std::cout << usage(m);
+        return 0;
+    }
+    std::string error;
+    const auto options = parse_cli(m, rest, error);
+    if (!options) {
+        std::cerr << error << "\nUse 'tether " << args[0] << " --help' to see usage.\n";
+        return 1;
+    }
+    return m == mode::pub ? run_pub(*options) : run_sub(*options);
+}
