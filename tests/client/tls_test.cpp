@@ -1,0 +1,196 @@
+// TLS: verification of the server and its host name (on by default), mutual TLS, SNI
+// and ALPN, against a mosquitto TLS listener and a recording TLS server.
+
+#include <openssl/ssl.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl.hpp>
+#include <asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include "../support/broker.hpp"
+#include "../support/certs.hpp"
+#include "../support/coro_test.hpp"
+#include "tether/client/client.hpp"
+
+namespace tether::client {
+namespace {
+
+using namespace std::chrono_literals;
+using test::mosquitto_broker;
+using test::run_coro;
+using test::test_certs;
+
+options tls_to(const mosquitto_broker& b, const std::string& host, const std::string& ca) {
+    options o;
+    o.host = host;
+    o.port = b.port();
+    o.client_id = "tls-client";
+    o.tls.enabled = true;
+    o.tls.ca_file = ca;
+    o.reconnect.enabled = false;
+    return o;
+}
+
+// A connect that must fail, and fail for good (certificate errors are not retried).
+asio::awaitable<void> expect_refused(asio::io_context& io, options o) {
+    client c(io.get_executor(), o);
+    const auto ec = co_await c.connect();
+    EXPECT_TRUE(ec) << "connected, but should not have";
+    EXPECT_TRUE(is_permanent(ec)) << ec.message();
+    EXPECT_FALSE(c.is_connected());
+}
+
+TEST(Tls, VerifiedConnectionCarriesMessages) {
+    test_certs certs;
+    mosquitto_broker broker({.tls_cert = certs.server_cert, .tls_key = certs.server_key});
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        for (const std::string host : {"localhost", "127.0.0.1"}) {  // a name SAN and an IP SAN
+            client c(io.get_executor(), tls_to(broker, host, certs.ca));
+            const auto ec = co_await c.connect();
+            CO_ASSERT(!ec);
+            std::string got;
+            CO_ASSERT(!(co_await c.subscribe({"secure/t", qos::at_least_once,
+                                              [&](const message& m) { got = std::string(m.text()); }}))
+                           .ec);
+            CO_ASSERT(!(co_await c.publish("secure/t", "over TLS", qos::exactly_once)));
+            CO_ASSERT(co_await test::eventually([&] { return !got.empty(); }));
+            EXPECT_EQ(got, "over TLS");
+            EXPECT_FALSE(co_await c.disconnect());
+        }
+    });
+}
+
+TEST(Tls, UntrustedCaIsRefused) {
+    test_certs certs;
+    mosquitto_broker broker({.tls_cert = certs.server_cert, .tls_key = certs.server_key});
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        co_await expect_refused(io, tls_to(broker, "localhost", certs.other_ca));
+    });
+}
+
+TEST(Tls, WrongHostNameIsRefusedUnlessTurnedOffByName) {
+    test_certs certs;
+    mosquitto_broker broker({.tls_cert = certs.wrong_host_cert, .tls_key = certs.wrong_host_key});
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        co_await expect_refused(io, tls_to(broker, "localhost", certs.ca));
+        co_await expect_refused(io, tls_to(broker, "127.0.0.1", certs.ca));
+        // The certificate is good for wrong.example: naming it makes the check pass.
+        options named = tls_to(broker, "127.0.0.1", certs.ca);
+        named.tls.server_name = "wrong.example";
+        client ok(io.get_executor(), named);
+        EXPECT_FALSE(co_await ok.connect());
+        // The loudly named escape hatches.
+        options skip_name = tls_to(broker, "localhost", certs.ca);
+        skip_name.tls.insecure_skip_host_name_check = true;
+        client c1(io.get_executor(), skip_name);
+        EXPECT_FALSE(co_await c1.connect());
+        options skip_all = tls_to(broker, "localhost", certs.other_ca);
+        skip_all.tls.insecure_skip_verify_dangerous = true;
+        client c2(io.get_executor(), skip_all);
+        EXPECT_FALSE(co_await c2.connect());
+    });
+}
+
+TEST(Tls, MutualTls) {
+    test_certs certs;
+    mosquitto_broker broker({.tls_cert = certs.server_cert,
+                             .tls_key = certs.server_key,
+                             .tls_ca = certs.ca,
+                             .require_client_certificate = true});
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        options with_cert = tls_to(broker, "localhost", certs.ca);
+        with_cert.tls.cert_file = certs.client_cert;
+        with_cert.tls.key_file = certs.client_key;
+        client c(io.get_executor(), with_cert);
+        EXPECT_FALSE(co_await c.connect());
+        EXPECT_FALSE(co_await c.publish("m/t", "x", qos::at_least_once));
+
+        client anonymous(io.get_executor(), tls_to(broker, "localhost", certs.ca));
+        EXPECT_TRUE(co_await anonymous.connect());  // the broker wants a certificate
+    });
+}
+
+TEST(Tls, MissingCertificateFileIsAClearError) {
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        options o;
+        o.port = test::free_port();
+        o.tls.enabled = true;
+        o.tls.ca_file = "/nonexistent/ca.pem";
+        client c(io.get_executor(), o);
+        EXPECT_TRUE(co_await c.connect());
+    });
+}
+
+// A TLS server that records the SNI name and the ALPN protocols a client offers, picks
+// the first, and answers CONNECT with CONNACK.
+struct recording_server {
+    std::string sni;
+    std::vector<std::string> alpn_offered;
+    std::string alpn_chosen;
+};
+
+int record_sni(SSL* ssl, int*, void* arg) {
+    auto* r = static_cast<recording_server*>(arg);
+    if (const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) r->sni = name;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+int record_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned inlen,
+                void* arg) {
+    auto* r = static_cast<recording_server*>(arg);
+    for (unsigned i = 0; i < inlen; i += 1 + in[i]) r->alpn_offered.emplace_back(reinterpret_cast<const char*>(in + i + 1), in[i]);
+    if (inlen == 0) return SSL_TLSEXT_ERR_NOACK;
+    *out = in + 1;
+    *outlen = in[0];
+    r->alpn_chosen = r->alpn_offered.front();
+    return SSL_TLSEXT_ERR_OK;
+}
+
+TEST(Tls, SniAndAlpnAreOffered) {
+    test_certs certs;
+    recording_server seen;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        asio::ssl::context server_ctx(asio::ssl::context::tls_server);
+        server_ctx.use_certificate_chain_file(certs.server_cert);
+        server_ctx.use_private_key_file(certs.server_key, asio::ssl::context::pem);
+        SSL_CTX_set_tlsext_servername_callback(server_ctx.native_handle(), record_sni);
+        SSL_CTX_set_tlsext_servername_arg(server_ctx.native_handle(), &seen);
+        SSL_CTX_set_alpn_select_cb(server_ctx.native_handle(), record_alpn, &seen);
+        // Any port will do; nothing in the client assumes 8883 for TLS (443 works alike).
+        asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+        const auto port = acceptor.local_endpoint().port();
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+                auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+                asio::ssl::stream<asio::ip::tcp::socket> tls(std::move(socket), server_ctx);
+                co_await tls.async_handshake(asio::ssl::stream_base::server, asio::use_awaitable);
+                std::array<std::uint8_t, 256> buf{};
+                co_await tls.async_read_some(asio::buffer(buf), asio::use_awaitable);  // CONNECT
+                const std::array<std::uint8_t, 4> connack{0x20, 0x02, 0x00, 0x00};
+                co_await asio::async_write(tls, asio::buffer(connack), asio::use_awaitable);
+                co_await tls.async_read_some(asio::buffer(buf), asio::use_awaitable);  // until the client goes
+            },
+            asio::detached);
+
+        options o;
+        o.host = "localhost";
+        o.port = port;
+        o.client_id = "alpn";
+        o.tls.enabled = true;
+        o.tls.ca_file = certs.ca;
+        o.tls.alpn = {"x-amzn-mqtt-ca", "mqtt"};
+        client c(io.get_executor(), o);
+        EXPECT_FALSE(co_await c.connect());
+    });
+    EXPECT_EQ(seen.sni, "localhost");
+    EXPECT_EQ(seen.alpn_offered, (std::vector<std::string>{"x-amzn-mqtt-ca", "mqtt"}));
+    EXPECT_EQ(seen.alpn_chosen, "x-amzn-mqtt-ca");
+}
+
+}  // namespace
+}  // namespace tether::client
