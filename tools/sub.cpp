@@ -17,8 +17,10 @@ namespace {
 
 constexpr int timed_out_status = 27;  // as mosquitto_sub -W
 
+// Lives in run_sub() for as long as the io_context runs; the coroutines share it.
 struct sub_state {
     long received = 0;
+    bool subscribed = false;
     bool done = false;
     int status = 0;
 };
@@ -49,7 +51,7 @@ asio::awaitable<void> subscribe_all(client::client& c, const cli_options& o, sub
             }
         });
     }
-    bool subscribed = subs.empty();
+    st.subscribed = subs.empty();
     if (!subs.empty()) {
         asio::co_spawn(
             io,
@@ -60,7 +62,7 @@ asio::awaitable<void> subscribe_all(client::client& c, const cli_options& o, sub
                     co_await finish(c, st, io, 1);
                     co_return;
                 }
-                subscribed = true;
+                st.subscribed = true;
             },
             asio::detached);
     }
@@ -80,7 +82,7 @@ asio::awaitable<void> subscribe_all(client::client& c, const cli_options& o, sub
     }
     if (o.exit_when_acked) {
         asio::steady_timer poll(io, std::chrono::milliseconds(0));
-        while (!subscribed && !st.done) {
+        while (!st.subscribed && !st.done) {
             poll.expires_after(std::chrono::milliseconds(5));
             co_await poll.async_wait(asio::use_awaitable);
         }

@@ -25,9 +25,13 @@ constexpr std::size_t inbound_qos2_capacity = 256;
 constexpr std::size_t extra_slots = 32;  // SUBSCRIBE and UNSUBSCRIBE beside the window
 
 core::session_config session_config(const options& o) {
+    // Half the keep-alive by default: PINGREQ goes after a keep-alive of silence, so a dead
+    // link is found within 1.5 keep-alives. With keep-alive off, explicit pings get 10 s.
     auto response = o.response_timeout;
-    if (response.count() == 0) response = std::max<std::chrono::milliseconds>(std::chrono::seconds(o.keep_alive_s) / 2,
-                                                                              std::chrono::seconds(1));
+    if (response.count() == 0) {
+        response = o.keep_alive_s != 0 ? std::chrono::milliseconds(std::chrono::seconds(o.keep_alive_s)) / 2
+                                       : std::chrono::milliseconds(10'000);
+    }
     // The largest packet: a payload of max_message_size with the largest topic and header.
     const std::size_t limit = std::min<std::size_t>(o.max_message_size + 65'542, core::max_remaining_length + 5);
     return {.window = o.window,
@@ -121,6 +125,7 @@ asio::awaitable<void> engine::run(std::shared_ptr<engine> self) {
         state_ = state::reconnecting;
         if (is_permanent(ec) || !opts_.reconnect.enabled) {
             // Retrying cannot fix this: say so, and fail what waits.
+            if (!got_connack_) emit(connection_state::disconnected, ec);
             state_ = state::stopped;
             fail_all(ec);
             break;
@@ -358,8 +363,10 @@ void engine::on_connack(const core::event& e) {
     got_connack_ = true;
     if (first_connack_) first_connack_->set();
     emit(connection_state::connected, {}, e.connack.session_present);
-    // The server kept our subscriptions only if it kept our session.
-    if (!e.connack.session_present) restore_subscriptions();
+    // Subscribe again on every connection, also when the server says it kept our session:
+    // a broker that restarted from an older save says so too, without the subscriptions
+    // made since (mosquitto_sub does the same). Retained messages come again with it.
+    restore_subscriptions();
     auto deferred = std::move(deferred_subscribes_);
     deferred_subscribes_.clear();
     for (auto& op : deferred) {

@@ -102,6 +102,12 @@ void mosquitto_broker::start() {
     }
 }
 
+void mosquitto_broker::set_password(const std::string& user, const std::string& password) {
+    const std::string cmd = "mosquitto_passwd -b " + (dir_ / "passwords").string() + " " + user + " " + password +
+                            " >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("mosquitto_passwd failed");
+}
+
 void mosquitto_broker::stop(int signal) {
     if (pid_ <= 0) return;
     ::kill(pid_, signal);

@@ -34,6 +34,8 @@ public:
 
     void stop(int signal = 15);  // SIGTERM by default: mosquitto saves persistence
     void start();                // again, same port, same persistence file
+    // Changes a user's password in the password file (read again at the next start()).
+    void set_password(const std::string& user, const std::string& password);
 
 private:
     broker_options options_;

@@ -82,7 +82,8 @@ struct options {
     // TCP connect + TLS handshake + CONNACK, per attempt.
     std::chrono::milliseconds connect_timeout{10'000};
     // How long a PINGREQ may go unanswered before the link counts as dead. 0: half the
-    // keep-alive (so a silent link is found within 1.5 keep-alives), at least 1 s.
+    // keep-alive (so a silent link is found within 1.5 keep-alives), or 10 s when
+    // keep-alive is off (for ping()).
     std::chrono::milliseconds response_timeout{0};
 };
 
