@@ -63,6 +63,24 @@ TEST(TetherCli, LiveSubscriberSeesWhatPubSends) {
     EXPECT_EQ(sub->out(), "ping\n");
 }
 
+TEST(Examples, PublishInitAndSubscribeChange) {
+    mosquitto_broker b;
+    const std::string port = std::to_string(b.port());
+    // publish_init's message, kept for a persistent watcher.
+    ASSERT_EQ(run(cmd({"sub", "-p", port, "-c", "-i", "watch", "-q", "1", "-t", "myDevice/init", "-E"})).status, 0);
+    EXPECT_EQ(run({PUBLISH_INIT, "127.0.0.1", port}).status, 0);
+    const auto init = run(cmd({"sub", "-p", port, "-c", "-i", "watch", "-q", "1", "-t", "myDevice/init", "-C", "1", "-v"}));
+    EXPECT_EQ(init.out, "myDevice/init Initialized\n");
+    // subscribe_change prints topic and text of what arrives.
+    process listener({SUBSCRIBE_CHANGE, "127.0.0.1", port, "1"});
+    for (int i = 0; i < 100 && listener.out().empty(); ++i) {
+        ASSERT_EQ(run(cmd({"pub", "-p", port, "-t", "myDevice/change", "-m", "colour=blue"})).status, 0);
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(listener.wait(10s), 0);
+    EXPECT_EQ(listener.out(), "myDevice/change: colour=blue\n");
+}
+
 TEST(TetherCli, RetainedAndNoNewline) {
     mosquitto_broker b;
     const std::string port = std::to_string(b.port());
