@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${1:-3600}
-CXX=clang++ cmake -S . -B build-fuzz -DTETHER_BUILD_FUZZERS=ON -DTETHER_BUILD_TESTS=OFF \
+CXX=clang++ cmake -S . -B build-fuzz -DTETHER_BUILD_FUZZERS=ON -DTETHER_BUILD_TESTS=OFF -DTETHER_BUILD_CLIENT=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j2 >/dev/null
 

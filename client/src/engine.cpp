@@ -72,7 +72,8 @@ engine::engine(asio::any_io_executor ex, options opts)
       session_(out_slots_, inbound_qos2_, std::span(rx_).first(initial_rx), session_config(opts_)),
       writer_wake_(ex_),
       ticker_(ex_),
-      backoff_(ex_) {}
+      backoff_(ex_),
+      flights_(out_slots_.size()) {}
 
 core::millis engine::now() const {
     return static_cast<core::millis>(
@@ -309,14 +310,14 @@ void engine::process_events() {
         case core::event_type::puback:
         case core::event_type::pubcomp:
         case core::event_type::unsuback:
-            if (auto it = flights_.find(e.packet_id); it != flights_.end()) {
-                if (it->second.acked) it->second.acked->set();
-                flights_.erase(it);
+            if (flight* f = flights_.find(e.packet_id)) {
+                if (f->acked) f->acked->set();
+                flights_.erase(e.packet_id);
             }
             break;
         case core::event_type::suback:
-            if (auto it = flights_.find(e.packet_id); it != flights_.end()) {
-                flight& f = it->second;
+            if (flight* found = flights_.find(e.packet_id)) {
+                flight& f = *found;
                 bool refused = false;
                 for (std::size_t i = 0; i < e.return_codes.size(); ++i) {
                     if (e.return_codes[i] != core::suback_failure) continue;
@@ -325,7 +326,7 @@ void engine::process_events() {
                 }
                 if (f.granted) f.granted->assign(e.return_codes.begin(), e.return_codes.end());
                 if (f.acked) f.acked->set(refused ? make_error_code(errc::subscription_refused) : std::error_code{});
-                flights_.erase(it);
+                flights_.erase(e.packet_id);
             }
             break;
         case core::event_type::pingresp:
@@ -335,8 +336,8 @@ void engine::process_events() {
         case core::event_type::resend_publish:
         case core::event_type::resend_subscribe:
         case core::event_type::resend_unsubscribe:
-            if (auto it = flights_.find(e.packet_id); it != flights_.end()) {
-                flight& f = it->second;
+            if (flight* found = flights_.find(e.packet_id)) {
+                flight& f = *found;
                 if (f.is_publish) core::mark_dup(f.bytes);  // [MQTT-3.3.1-1]
                 append(f.bytes);
                 if (f.sent && !f.sent->done()) watch_sent(f.sent, e.packet_id);
@@ -427,11 +428,15 @@ void engine::send_publish(std::string_view topic, std::span<const std::uint8_t> 
         watch_sent(sent ? sent : acked, 0);  // QoS 0: `ack` means `sent`
         return;
     }
-    flight f;
+    // Encoded into a pooled buffer that keeps its capacity: no allocation per message once
+    // the pool has seen messages this large.
+    const std::uint32_t entry = flights_.acquire();
+    flight& f = flights_.at(entry);
     f.is_publish = true;
     f.bytes.resize(core::publish_size(packet));
     const auto r = session_.publish(packet, f.bytes, now());
     if (r.err != core::error::none) {
+        flights_.release(entry);
         if (acked) acked->set(make_error_code(errc::invalid_argument));
         if (sent) sent->set(make_error_code(errc::invalid_argument));
         return;
@@ -440,14 +445,14 @@ void engine::send_publish(std::string_view topic, std::span<const std::uint8_t> 
     f.acked = std::move(acked);
     f.sent = std::move(sent);
     watch_sent(f.sent, r.packet_id);
-    flights_.emplace(r.packet_id, std::move(f));
+    flights_.bind(entry, r.packet_id);
 }
 
 void engine::drain_queue() {
     while (!queue_.empty() && can_send_publish(queue_.front().qos)) {
-        pending p = std::move(queue_.front());
-        queue_.pop_front();
-        send_publish(p.topic, p.payload, p.qos, p.retain, std::move(p.acked), std::move(p.sent));
+        queued_message& m = queue_.front();
+        send_publish(m.topic, m.payload, m.qos, m.retain, std::move(m.acked), std::move(m.sent));
+        queue_.pop();
     }
 }
 
@@ -470,14 +475,13 @@ asio::awaitable<std::error_code> engine::publish(std::string_view topic, std::sp
             if (opts_.overflow == overflow_policy::reject_new || queue_.empty()) {
                 co_return make_error_code(errc::queue_full);
             }
-            pending& oldest = queue_.front();
+            queued_message& oldest = queue_.front();
             const auto dropped = make_error_code(errc::message_dropped);
             if (oldest.acked) oldest.acked->set(dropped);
             if (oldest.sent) oldest.sent->set(dropped);
-            queue_.pop_front();
+            queue_.pop();
         }
-        queue_.push_back({std::string(topic), std::vector<std::uint8_t>(payload.begin(), payload.end()), q, retain,
-                          acked, sent});
+        queue_.push(topic, payload, q, retain, acked, sent);
     }
     if (acked) co_return co_await acked->wait();
     if (sent) co_return co_await sent->wait();
@@ -491,19 +495,21 @@ std::error_code engine::send_subscribe(subscribe_op op) {
         deferred_subscribes_.push_back(std::move(op));
         return {};
     }
-    flight f;
+    const std::uint32_t entry = flights_.acquire();
+    flight& f = flights_.at(entry);
     f.bytes.resize(core::subscribe_size(op.topics));
     const auto r = session_.subscribe(op.topics, f.bytes, now());
-    if (r.err == core::error::packet_ids_exhausted) {
+    if (r.err != core::error::none) {
+        flights_.release(entry);
+        if (r.err != core::error::packet_ids_exhausted) return make_error_code(errc::invalid_argument);
         deferred_subscribes_.push_back(std::move(op));  // sent on the next connection
         return {};
     }
-    if (r.err != core::error::none) return make_error_code(errc::invalid_argument);
     append(f.bytes);
     f.acked = std::move(op.acked);
     f.granted = std::move(op.granted);
     f.filters = std::move(op.filters);
-    flights_.emplace(r.packet_id, std::move(f));
+    flights_.bind(entry, r.packet_id);
     return {};
 }
 
@@ -592,14 +598,18 @@ asio::awaitable<std::error_code> engine::unsubscribe(std::vector<std::string> fi
     // Not connected: the server forgets a clean session's subscriptions by itself, and a
     // persistent one's are restored only from held_, which no longer has them.
     if (at_server.empty() || state_ != state::connected || link_failed_) co_return std::error_code{};
-    flight f;
+    const std::uint32_t entry = flights_.acquire();
+    flight& f = flights_.at(entry);
     f.bytes.resize(core::unsubscribe_size(at_server));
     const auto r = session_.unsubscribe(at_server, f.bytes, now());
-    if (r.err != core::error::none) co_return make_error_code(errc::invalid_argument);
+    if (r.err != core::error::none) {
+        flights_.release(entry);
+        co_return make_error_code(errc::invalid_argument);
+    }
     append(f.bytes);
     std::shared_ptr<signal> acked;
     if (how != wait::none) acked = f.acked = std::make_shared<signal>(ex_);
-    flights_.emplace(r.packet_id, std::move(f));
+    flights_.bind(entry, r.packet_id);
     if (acked) co_return co_await acked->wait();
     co_return std::error_code{};
 }
@@ -687,15 +697,15 @@ void engine::stop(std::error_code why) {
 }
 
 void engine::fail_all(std::error_code ec) {
-    for (auto& p : queue_) {
-        if (p.acked) p.acked->set(ec);
-        if (p.sent) p.sent->set(ec);
-    }
+    queue_.for_each([&](queued_message& m) {
+        if (m.acked) m.acked->set(ec);
+        if (m.sent) m.sent->set(ec);
+    });
     queue_.clear();
-    for (auto& [id, f] : flights_) {
+    flights_.for_each([&](std::uint16_t, flight& f) {
         if (f.acked) f.acked->set(ec);
         if (f.sent) f.sent->set(ec);
-    }
+    });
     for (auto& op : deferred_subscribes_) {
         if (op.acked) op.acked->set(ec);
     }

@@ -15,9 +15,10 @@
 #include <memory>
 #include <random>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "flight_table.hpp"
+#include "message_queue.hpp"
 #include "signal.hpp"
 #include "tether/client/client.hpp"
 #include "tether/core/session.hpp"
@@ -48,24 +49,6 @@ public:
 private:
     enum class state { idle, connecting, connected, reconnecting, stopped };
 
-    // A packet id in use: the bytes to send again, and who waits for its acknowledgement.
-    struct flight {
-        std::vector<std::uint8_t> bytes;
-        std::shared_ptr<signal> acked;  // PUBACK / PUBCOMP / SUBACK / UNSUBACK
-        std::shared_ptr<signal> sent;   // written to the socket (wait::sent)
-        std::shared_ptr<std::vector<std::uint8_t>> granted;  // SUBACK codes, for subscribe
-        std::vector<std::string> filters;                     // SUBSCRIBE filters, to drop refused ones
-        bool is_publish = false;
-    };
-    // A message waiting for a connection or for room in the window.
-    struct pending {
-        std::string topic;
-        std::vector<std::uint8_t> payload;
-        core::qos qos;
-        bool retain;
-        std::shared_ptr<signal> acked;
-        std::shared_ptr<signal> sent;
-    };
     struct sent_waiter {
         std::uint64_t end;  // the byte count at which its packet is fully written
         std::shared_ptr<signal> sig;
@@ -138,8 +121,8 @@ private:
     asio::steady_timer ticker_;
     asio::steady_timer backoff_;
 
-    std::unordered_map<std::uint16_t, flight> flights_;
-    std::deque<pending> queue_;
+    flight_table flights_;
+    message_queue queue_;
     std::vector<local_subscription> locals_;
     std::map<std::string, core::qos> held_;  // filters subscribed at the server
     std::vector<subscribe_op> deferred_subscribes_;

@@ -12,6 +12,7 @@
 
 #include "use_tuple.hpp"
 #include <string>
+#include <tuple>
 
 namespace tether::client::detail {
 
@@ -107,13 +108,23 @@ asio::awaitable<std::pair<std::error_code, std::size_t>> transport::read_some(st
 }
 
 asio::awaitable<std::pair<std::error_code, std::size_t>> transport::write(std::span<const std::uint8_t> bytes) {
-    auto buffer = asio::buffer(bytes.data(), bytes.size());
-    if (tls_) {
-        auto [ec, n] = co_await asio::async_write(*tls_, buffer, use_tuple);
-        co_return std::pair{ec, n};
+    // A loop of write_some rather than asio::async_write: the composed operation's
+    // coroutine frame is too large for Asio's recycling cache (blocks over 1 KiB are never
+    // reused), which would cost an allocation per write.
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        auto buffer = asio::buffer(bytes.data() + done, bytes.size() - done);
+        std::error_code ec;
+        std::size_t n = 0;
+        if (tls_) {
+            std::tie(ec, n) = co_await tls_->async_write_some(buffer, use_tuple);
+        } else {
+            std::tie(ec, n) = co_await tcp_.async_write_some(buffer, use_tuple);
+        }
+        done += n;
+        if (ec) co_return std::pair{ec, done};
     }
-    auto [ec, n] = co_await asio::async_write(tcp_, buffer, use_tuple);
-    co_return std::pair{ec, n};
+    co_return std::pair{std::error_code{}, done};
 }
 
 void transport::close() noexcept {

@@ -65,3 +65,65 @@ TEST(Errors, MessagesAndPermanence) {
 
 }  // namespace
 }  // namespace tether::client::detail
+
+#include <map>
+#include <random>
+
+#include "flight_table.hpp"
+
+namespace tether::client::detail {
+namespace {
+
+TEST(FlightTable, AgreesWithAMapUnderRandomUse) {
+    // Ids that collide in the index (same low bits) and runs that wrap around its end,
+    // with deletions in every position of a probe run.
+    flight_table table(16);
+    std::map<std::uint16_t, std::uint8_t> model;
+    std::mt19937 rng(42);
+    for (int step = 0; step < 200'000; ++step) {
+        const auto id = static_cast<std::uint16_t>(1 + (rng() % 8) * 64 + rng() % 3);  // many collisions
+        if (model.contains(id)) {
+            ASSERT_NE(table.find(id), nullptr);
+            EXPECT_EQ(table.find(id)->bytes.at(0), model[id]);
+            table.erase(id);
+            model.erase(id);
+            EXPECT_EQ(table.find(id), nullptr);
+        } else if (model.size() < 16) {
+            flight& f = table.insert(id);
+            EXPECT_TRUE(f.bytes.empty());  // cleared, capacity kept
+            f.bytes.push_back(static_cast<std::uint8_t>(step));
+            model[id] = static_cast<std::uint8_t>(step);
+        }
+        ASSERT_EQ(table.size(), model.size());
+    }
+    std::size_t seen = 0;
+    table.for_each([&](std::uint16_t id, flight& f) {
+        EXPECT_EQ(f.bytes.at(0), model.at(id));
+        ++seen;
+    });
+    EXPECT_EQ(seen, model.size());
+}
+
+TEST(FlightTable, BuffersKeepTheirCapacity) {
+    flight_table table(1);
+    table.insert(7).bytes.resize(1000);
+    table.erase(7);
+    const flight& again = table.insert(9);
+    EXPECT_TRUE(again.bytes.empty());
+    EXPECT_GE(again.bytes.capacity(), 1000u);
+}
+
+TEST(FlightTable, AcquireThenBindOrRelease) {
+    flight_table table(2);
+    const auto a = table.acquire();
+    table.release(a);  // unused
+    const auto b = table.acquire();
+    table.at(b).bytes = {1, 2};
+    table.bind(b, 300);
+    ASSERT_NE(table.find(300), nullptr);
+    EXPECT_EQ(table.find(300)->bytes.size(), 2u);
+    EXPECT_EQ(table.size(), 1u);
+}
+
+}  // namespace
+}  // namespace tether::client::detail
