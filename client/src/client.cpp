@@ -74,5 +74,6 @@ void client::on_connection_event(std::function<void(const connection_event&)> ca
 
 std::size_t client::queued() const noexcept { return engine_->queued(); }
 std::size_t client::in_flight() const noexcept { return engine_->in_flight(); }
+client_stats client::stats() const noexcept { return engine_->stats(); }
 
 }  // namespace tether::client

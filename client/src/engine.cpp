@@ -235,6 +235,8 @@ asio::awaitable<void> engine::reader(std::shared_ptr<engine> self) {
             break;
         }
         session_.rx_commit(n);
+        ++stats_.reads;
+        stats_.bytes_read += n;
         process_events();
     }
     (void)self;
@@ -257,6 +259,8 @@ asio::awaitable<void> engine::writer(std::shared_ptr<engine> self) {
             break;
         }
         written_ += n;
+        ++stats_.writes;
+        stats_.bytes_written += n;
         while (!sent_waiters_.empty() && sent_waiters_.front().end <= written_) {
             sent_waiters_.front().sig->set();
             sent_waiters_.pop_front();
@@ -362,6 +366,7 @@ void engine::on_connack(const core::event& e) {
     state_ = state::connected;
     ever_connected_ = true;
     got_connack_ = true;
+    ++stats_.connections;
     if (first_connack_) first_connack_->set();
     emit(connection_state::connected, {}, e.connack.session_present);
     // Subscribe again on every connection, also when the server says it kept our session:
@@ -384,6 +389,7 @@ void engine::dispatch(const core::event& e) {
     const std::uint8_t saved = *end;
     *end = 0;
     const message m{.topic = p.topic, .payload = p.payload, .qos = p.qos, .retain = p.retain, .dup = p.dup};
+    ++stats_.messages_received;
     for (std::size_t i = 0; i < locals_.size(); ++i) {
         if (!core::topic_matches(locals_[i].filter, p.topic)) continue;
         // Held by pointer: a handler may subscribe or unsubscribe, which changes locals_.
@@ -424,6 +430,7 @@ void engine::send_publish(std::string_view topic, std::span<const std::uint8_t> 
             return;
         }
         appended_ += r.size;
+        ++stats_.messages_published;
         writer_wake_.cancel();
         watch_sent(sent ? sent : acked, 0);  // QoS 0: `ack` means `sent`
         return;
@@ -442,6 +449,7 @@ void engine::send_publish(std::string_view topic, std::span<const std::uint8_t> 
         return;
     }
     append(f.bytes);
+    ++stats_.messages_published;
     f.acked = std::move(acked);
     f.sent = std::move(sent);
     watch_sent(f.sent, r.packet_id);

@@ -44,6 +44,7 @@ public:
     [[nodiscard]] bool is_connected() const noexcept { return state_ == state::connected; }
     [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
     [[nodiscard]] std::size_t in_flight() const noexcept { return session_.publishes_in_flight(); }
+    [[nodiscard]] client_stats stats() const noexcept { return stats_; }
     void on_event(std::function<void(const connection_event&)> cb) { on_event_ = std::move(cb); }
 
 private:
@@ -130,6 +131,7 @@ private:
     std::shared_ptr<signal> first_connack_;
     std::shared_ptr<signal> drained_;
     std::function<void(const connection_event&)> on_event_;
+    client_stats stats_;
 
     struct reply_slot {
         explicit reply_slot(const asio::any_io_executor& ex) : done(ex) {}

@@ -3,7 +3,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include <asio/connect.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/read.hpp>
 #include <asio/ssl/error.hpp>
@@ -67,13 +66,11 @@ std::unique_ptr<asio::ssl::context> make_tls_context(const tls_options& tls, std
 
 asio::awaitable<std::error_code> transport::open(const options& opts, asio::ssl::context* tls) {
     asio::ip::tcp::resolver resolver(tcp_.get_executor());
-    auto [rec, endpoints] = co_await resolver.async_resolve(opts.host, std::to_string(opts.port), use_tuple);
+    auto [rec, results] = co_await resolver.async_resolve(opts.host, std::to_string(opts.port), use_tuple);
     if (rec) co_return rec;
-    // asio::async_connect tries each address in order until one connects.
-    auto [cec, endpoint] = co_await asio::async_connect(tcp_, endpoints, use_tuple);
-    if (cec) co_return cec;
-    std::error_code ignored;
-    tcp_.set_option(asio::ip::tcp::no_delay(true), ignored);  // MQTT packets are small and latency matters
+    std::vector<asio::ip::tcp::endpoint> endpoints;
+    for (const auto& r : results) endpoints.push_back(r.endpoint());
+    if (const auto cec = co_await connect_any(endpoints)) co_return cec;
     if (tls == nullptr) co_return std::error_code{};
 
     tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(tcp_, *tls);
@@ -94,6 +91,21 @@ asio::awaitable<std::error_code> transport::open(const options& opts, asio::ssl:
     }
     auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, use_tuple);
     co_return hec;
+}
+
+asio::awaitable<std::error_code> transport::connect_any(const std::vector<asio::ip::tcp::endpoint>& endpoints) {
+    std::error_code last = asio::error::not_found;
+    for (const auto& endpoint : endpoints) {
+        std::error_code ignored;
+        tcp_.close(ignored);
+        auto [ec] = co_await tcp_.async_connect(endpoint, use_tuple);
+        if (!ec) {
+            tcp_.set_option(asio::ip::tcp::no_delay(true), ignored);  // MQTT packets are small; latency matters
+            co_return std::error_code{};
+        }
+        last = ec;  // on to the next address
+    }
+    co_return last;
 }
 
 asio::awaitable<std::pair<std::error_code, std::size_t>> transport::read_some(std::span<std::uint8_t> into) {

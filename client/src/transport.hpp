@@ -13,6 +13,7 @@
 #include <span>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "tether/client/options.hpp"
 
@@ -31,6 +32,10 @@ public:
     // is set. Errors: resolver errors, the last address's connect error, TLS errors
     // (a certificate that fails verification gives SSL_R_CERTIFICATE_VERIFY_FAILED).
     asio::awaitable<std::error_code> open(const options& opts, asio::ssl::context* tls);
+
+    // Connects to the first of `endpoints` that accepts, in order (IPv6 and IPv4 alike).
+    // Errors: the last endpoint's connect error; asio::error::not_found when there are none.
+    asio::awaitable<std::error_code> connect_any(const std::vector<asio::ip::tcp::endpoint>& endpoints);
 
     asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(std::span<std::uint8_t> into);
     asio::awaitable<std::pair<std::error_code, std::size_t>> write(std::span<const std::uint8_t> bytes);

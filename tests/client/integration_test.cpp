@@ -11,6 +11,7 @@
 #include "../support/broker.hpp"
 #include "../support/coro_test.hpp"
 #include "tether/client/client.hpp"
+#include "transport.hpp"
 
 namespace tether::client {
 namespace {
@@ -167,6 +168,25 @@ TEST(Client, UserNameAndPassword) {
     });
 }
 
+TEST(Client, EachAddressIsTriedInTurn) {
+    // What a name resolving to several addresses gives: an IPv6 address that refuses, then
+    // an IPv4 one with the broker.
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        detail::transport t(io.get_executor());
+        const std::vector<asio::ip::tcp::endpoint> endpoints{
+            {asio::ip::make_address("::1"), test::free_port()},
+            {asio::ip::make_address("127.0.0.2"), test::free_port()},
+            {asio::ip::make_address("127.0.0.1"), broker.port()}};
+        EXPECT_FALSE(co_await t.connect_any(endpoints));
+        detail::transport none(io.get_executor());
+        const std::vector<asio::ip::tcp::endpoint> refusing{endpoints[0]};
+        const std::vector<asio::ip::tcp::endpoint> empty;
+        EXPECT_EQ(co_await none.connect_any(refusing), asio::error::connection_refused);
+        EXPECT_EQ(co_await none.connect_any(empty), asio::error::not_found);
+    });
+}
+
 TEST(Client, UnreachableBrokerIsReportedAtOnce) {
     run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
         options o;
@@ -234,6 +254,35 @@ TEST(Client, AThousandCoroutinesPublishWithAck) {
         EXPECT_EQ(failed, 0);
         EXPECT_EQ(c.in_flight(), 0u);
         EXPECT_EQ(c.queued(), 0u);
+    });
+}
+
+TEST(Client, PacketsCoalesceIntoFewWrites) {
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        options o = local(broker, "coalesce");
+        o.window = 1000;
+        client c(io.get_executor(), o);
+        CO_ASSERT(!(co_await c.connect()));
+        auto got = std::make_shared<received>();
+        CO_ASSERT(!(co_await c.subscribe(collect("co/#", qos::at_least_once, got))).ec);
+        const auto before = c.stats();
+        // Back to back, as a device's coroutines would publish between two turns of the
+        // event loop: everything queued goes out in one write.
+        for (int i = 0; i < 1000; ++i) {
+            CO_ASSERT(!(co_await c.publish("co/t", "m", i % 2 == 0 ? qos::at_most_once : qos::at_least_once,
+                                           wait::none)));
+        }
+        CO_ASSERT(co_await eventually([&] { return got->payloads.size() == 1000 && c.in_flight() == 0; }));
+        const auto after = c.stats();
+        EXPECT_EQ(after.messages_published - before.messages_published, 1000u);
+        EXPECT_EQ(after.messages_received - before.messages_received, 1000u);
+        // 1,000 PUBLISHes, 1,000 PUBACKs for those received, all in far fewer writes; and
+        // the acknowledgements coming back are read in batches too.
+        std::cout << "[ coalesce ] 1000 publishes + 500 PUBACKs sent in " << after.writes - before.writes
+                  << " writes; " << after.reads - before.reads << " reads\n";
+        EXPECT_LE(after.writes - before.writes, 100u);
+        EXPECT_LE(after.reads - before.reads, 500u);
     });
 }
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -79,6 +81,28 @@ TEST(Examples, PublishInitAndSubscribeChange) {
     }
     EXPECT_EQ(listener.wait(10s), 0);
     EXPECT_EQ(listener.out(), "myDevice/change: colour=blue\n");
+}
+
+TEST(TetherCli, PubKeepsQos1MessagesAcrossABrokerRestart) {
+    mosquitto_broker b({.persistence = true});
+    const std::string port = std::to_string(b.port());
+    ASSERT_EQ(run(cmd({"sub", "-p", port, "-c", "-i", "collector", "-q", "1", "-t", "lines", "-E"})).status, 0);
+    std::string input;
+    constexpr int count = 5000;
+    for (int i = 0; i < count; ++i) input += "line-" + std::to_string(i) + "\n";
+    process pub(cmd({"pub", "-p", port, "-c", "-i", "pubber", "-q", "1", "-t", "lines", "-l", "-d"}), input);
+    for (int i = 0; i < 500 && pub.err().find("connected") == std::string::npos; ++i) std::this_thread::sleep_for(10ms);
+    std::this_thread::sleep_for(100ms);  // mid-stream
+    b.stop(SIGTERM);
+    std::this_thread::sleep_for(300ms);
+    b.start();
+    EXPECT_EQ(pub.wait(60s), 0) << pub.err();
+    EXPECT_NE(pub.err().find("reconnecting"), std::string::npos) << "the restart did not land mid-stream";
+    const auto r = run(cmd({"sub", "-p", port, "-c", "-i", "collector", "-q", "1", "-t", "lines", "-W", "2"}), "", 20s);
+    std::set<std::string> distinct;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) distinct.insert(line);
+    EXPECT_EQ(distinct.size(), static_cast<std::size_t>(count)) << "lost " << count - static_cast<int>(distinct.size());
 }
 
 TEST(TetherCli, RetainedAndNoNewline) {

@@ -85,6 +85,18 @@ struct request_result {
     std::string payload{};
 };
 
+// Counters since the client was made, for metrics and for seeing the design at work
+// (writes far fewer than packets: coalescing).
+struct client_stats {
+    std::uint64_t connections = 0;         // CONNACKs accepted
+    std::uint64_t messages_published = 0;  // PUBLISHes encoded (first sends, not resends)
+    std::uint64_t messages_received = 0;   // application messages delivered to handlers
+    std::uint64_t writes = 0;              // socket writes
+    std::uint64_t bytes_written = 0;
+    std::uint64_t reads = 0;               // socket reads
+    std::uint64_t bytes_read = 0;
+};
+
 enum class connection_state { connected, disconnected, reconnecting };
 
 struct connection_event {
@@ -160,6 +172,7 @@ public:
 
     // Messages waiting in the offline queue, and QoS 1/2 messages sent and not yet acknowledged.
     [[nodiscard]] std::size_t queued() const noexcept;
+    [[nodiscard]] client_stats stats() const noexcept;
     [[nodiscard]] std::size_t in_flight() const noexcept;
 
 private:
