@@ -395,6 +395,31 @@ TEST(Client, UnsubscribeStopsDelivery) {
     });
 }
 
+TEST(Client, MaximumMessageSizeBothWays) {
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        options small = local(broker, "small");
+        small.max_message_size = 1000;
+        small.reconnect.enabled = false;
+        client c(io.get_executor(), small);
+        auto ev = std::make_shared<std::error_code>();
+        c.on_connection_event([ev](const connection_event& e) {
+            if (e.state == connection_state::disconnected) *ev = e.reason;
+        });
+        CO_ASSERT(!(co_await c.connect()));
+        const std::string big(2000, 'b');
+        EXPECT_EQ(co_await c.publish("size/t", big), errc::message_too_large);  // refused before sending
+        CO_ASSERT(!(co_await c.subscribe({"size/#", qos::at_most_once})).ec);
+        client other(io.get_executor(), local(broker, "other"));
+        CO_ASSERT(!(co_await other.connect()));
+        // A packet larger than the limit from the server ends the connection, rather than
+        // being buffered whole.
+        CO_ASSERT(!(co_await other.publish("size/t", std::string(100'000, 'x'), qos::at_least_once)));
+        CO_ASSERT(co_await eventually([&] { return !c.is_connected(); }));
+        EXPECT_EQ(*ev, make_error_code(core::error::packet_too_large)) << ev->message();
+    });
+}
+
 TEST(Client, InvalidArgumentsAreRefusedBeforeAnythingIsSent) {
     mosquitto_broker broker;
     run_coro([&](asio::io_context& io) -> asio::awaitable<void> {

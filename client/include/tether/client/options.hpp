@@ -71,7 +71,9 @@ struct options {
     tls_options tls{};
     reconnect_policy reconnect{};
 
-    // Largest packet accepted from the server and largest payload sent.
+    // Largest payload sent (larger: errc::message_too_large). A packet from the server
+    // larger than this plus the largest topic and header (65,542 bytes) ends the
+    // connection with core::error::packet_too_large instead of being buffered.
     std::size_t max_message_size = 256 * 1024 * 1024;
     // QoS 1/2 messages in flight at once; more wait in the offline queue.
     std::uint16_t window = 64;
