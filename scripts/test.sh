@@ -4,7 +4,8 @@
 #   2. build again with ASan + UBSan and run them again,
 #   3. build the core for a Cortex-M4 and check it needs no heap or exceptions, and its size,
 #   4. run each fuzzer briefly (FUZZ_SECONDS, default 60),
-#   5. run the example.
+#   5. run the example,
+#   6. run each benchmark program once, tiny (they print tables; speed never fails CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,10 @@ passed=$((passed + 2))
 
 echo "== example"
 ./build/examples/core_transcript >/dev/null
+passed=$((passed + 1))
+
+echo "== benchmarks: every program builds and a tiny run of each completes (speed is never judged here)"
+bash scripts/bench.sh --tiny
 passed=$((passed + 1))
 
 echo "all tests passed"

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "cli_options.hpp"
 #include "tether/client/client.hpp"
@@ -11,6 +12,7 @@ namespace tether::tools {
 
 int run_pub(const cli_options& o);
 int run_sub(const cli_options& o);
+int run_bench(const std::vector<std::string>& args);  // tether bench pub ...
 
 // -d: one line on stderr per connection event. Never prints credentials.
 std::function<void(const client::connection_event&)> debug_printer(std::string client_id);

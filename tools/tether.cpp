@@ -33,11 +33,12 @@ int main(int argc, char** argv) {
     using namespace tether::tools;
     const std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "help") {
-        std::cout << "Usage: tether {pub|sub} [options]   (tether pub --help, tether sub --help)\n";
+        std::cout << "Usage: tether {pub|sub|bench} [options]   (tether pub --help, tether sub --help)\n";
         return args.empty() ? 1 : 0;
     }
+    if (args[0] == "bench") return run_bench(std::vector<std::string>(args.begin() + 1, args.end()));
     if (args[0] != "pub" && args[0] != "sub") {
-        std::cerr << "Error: unknown command '" << args[0] << "' (try: tether pub, tether sub)\n";
+        std::cerr << "Error: unknown command '" << args[0] << "' (try: tether pub, tether sub, tether bench pub)\n";
         return 1;
     }
     const mode m = args[0] == "pub" ? mode::pub : mode::sub;

@@ -32,6 +32,16 @@ asio::awaitable<subscribe_result> client::subscribe(std::vector<subscription> su
     co_return co_await e->subscribe(std::move(subscriptions), how);
 }
 
+std::error_code client::publish_now(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
+                                    bool retain) {
+    return engine_->publish_now(topic, payload, q, retain);
+}
+
+std::error_code client::publish_now(std::string_view topic, std::string_view payload, core::qos q, bool retain) {
+    return engine_->publish_now(topic, {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()}, q,
+                                retain);
+}
+
 asio::awaitable<subscribe_result> client::subscribe(subscription one, wait how) {
     std::vector<subscription> subs;
     subs.push_back(std::move(one));

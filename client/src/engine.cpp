@@ -415,38 +415,36 @@ bool engine::can_send_publish(core::qos q) const {
     return session_.publishes_in_flight() < opts_.window;
 }
 
-void engine::send_publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q, bool retain,
-                          std::shared_ptr<signal> acked, std::shared_ptr<signal> sent) {
+std::error_code engine::send_publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
+                                     bool retain, std::shared_ptr<signal> acked, std::shared_ptr<signal> sent) {
+    // The encoder checks topic and QoS [MQTT-3.3.2-2, 4.7.3]; nothing is kept if it refuses.
     const core::publish_packet packet{.topic = topic, .payload = payload, .qos = q, .retain = retain};
+    const std::size_t size = core::publish_size(packet);
     if (q == core::qos::at_most_once) {
         // Encoded straight into the write buffer: no copy, no allocation in steady state.
         const std::size_t at = out_.size();
-        out_.resize(at + core::publish_size(packet));
+        out_.resize(at + size);
         const auto r = session_.publish(packet, std::span(out_).subspan(at), now());
         if (r.err != core::error::none) {
             out_.resize(at);
-            if (acked) acked->set(make_error_code(errc::invalid_argument));
-            if (sent) sent->set(make_error_code(errc::invalid_argument));
-            return;
+            return make_error_code(errc::invalid_argument);
         }
         appended_ += r.size;
         ++stats_.messages_published;
         writer_wake_.cancel();
         watch_sent(sent ? sent : acked, 0);  // QoS 0: `ack` means `sent`
-        return;
+        return {};
     }
     // Encoded into a pooled buffer that keeps its capacity: no allocation per message once
     // the pool has seen messages this large.
     const std::uint32_t entry = flights_.acquire();
     flight& f = flights_.at(entry);
     f.is_publish = true;
-    f.bytes.resize(core::publish_size(packet));
+    f.bytes.resize(size);
     const auto r = session_.publish(packet, f.bytes, now());
     if (r.err != core::error::none) {
         flights_.release(entry);
-        if (acked) acked->set(make_error_code(errc::invalid_argument));
-        if (sent) sent->set(make_error_code(errc::invalid_argument));
-        return;
+        return make_error_code(errc::invalid_argument);
     }
     append(f.bytes);
     ++stats_.messages_published;
@@ -454,43 +452,48 @@ void engine::send_publish(std::string_view topic, std::span<const std::uint8_t> 
     f.sent = std::move(sent);
     watch_sent(f.sent, r.packet_id);
     flights_.bind(entry, r.packet_id);
+    return {};
 }
 
 void engine::drain_queue() {
     while (!queue_.empty() && can_send_publish(queue_.front().qos)) {
         queued_message& m = queue_.front();
-        send_publish(m.topic, m.payload, m.qos, m.retain, std::move(m.acked), std::move(m.sent));
+        // Checked before it was queued, so the encoder accepts it.
+        (void)send_publish(m.topic, m.payload, m.qos, m.retain, std::move(m.acked), std::move(m.sent));
         queue_.pop();
     }
 }
 
+std::error_code engine::publish_now(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
+                                    bool retain, std::shared_ptr<signal> acked, std::shared_ptr<signal> sent) {
+    if (payload.size() > opts_.max_message_size) return make_error_code(errc::message_too_large);
+    if (state_ == state::idle || state_ == state::stopped || stopping_) return make_error_code(errc::not_connected);
+    if (queue_.empty() && can_send_publish(q)) {
+        return send_publish(topic, payload, q, retain, std::move(acked), std::move(sent));
+    }
+    // Queued: check now what the encoder would check later.
+    if (core::validate_topic_name(topic) != core::error::none || q > core::qos::exactly_once) {
+        return make_error_code(errc::invalid_argument);
+    }
+    if (queue_.size() >= opts_.offline_queue_limit) {
+        if (opts_.overflow == overflow_policy::reject_new || queue_.empty()) return make_error_code(errc::queue_full);
+        queued_message& oldest = queue_.front();
+        const auto dropped = make_error_code(errc::message_dropped);
+        if (oldest.acked) oldest.acked->set(dropped);
+        if (oldest.sent) oldest.sent->set(dropped);
+        queue_.pop();
+    }
+    queue_.push(topic, payload, q, retain, std::move(acked), std::move(sent));
+    return {};
+}
+
 asio::awaitable<std::error_code> engine::publish(std::string_view topic, std::span<const std::uint8_t> payload,
                                                  core::qos q, wait how, bool retain) {
-    if (core::validate_topic_name(topic) != core::error::none || q > core::qos::exactly_once) {
-        co_return make_error_code(errc::invalid_argument);
-    }
-    if (payload.size() > opts_.max_message_size) co_return make_error_code(errc::message_too_large);
-    if (state_ == state::idle || state_ == state::stopped || stopping_) co_return make_error_code(errc::not_connected);
-
     std::shared_ptr<signal> acked;
     std::shared_ptr<signal> sent;
     if (how == wait::ack) acked = std::make_shared<signal>(ex_);
     if (how == wait::sent) sent = std::make_shared<signal>(ex_);
-    if (queue_.empty() && can_send_publish(q)) {
-        send_publish(topic, payload, q, retain, acked, sent);
-    } else {
-        if (queue_.size() >= opts_.offline_queue_limit) {
-            if (opts_.overflow == overflow_policy::reject_new || queue_.empty()) {
-                co_return make_error_code(errc::queue_full);
-            }
-            queued_message& oldest = queue_.front();
-            const auto dropped = make_error_code(errc::message_dropped);
-            if (oldest.acked) oldest.acked->set(dropped);
-            if (oldest.sent) oldest.sent->set(dropped);
-            queue_.pop();
-        }
-        queue_.push(topic, payload, q, retain, acked, sent);
-    }
+    if (const auto ec = publish_now(topic, payload, q, retain, acked, sent)) co_return ec;
     if (acked) co_return co_await acked->wait();
     if (sent) co_return co_await sent->wait();
     co_return std::error_code{};

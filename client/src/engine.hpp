@@ -33,6 +33,10 @@ public:
     asio::awaitable<std::error_code> connect();
     asio::awaitable<std::error_code> publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
                                              wait how, bool retain);
+    // publish() without a coroutine: queues or encodes now; `acked`/`sent` are signalled
+    // later if given.
+    std::error_code publish_now(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
+                                bool retain, std::shared_ptr<signal> acked = {}, std::shared_ptr<signal> sent = {});
     asio::awaitable<subscribe_result> subscribe(std::vector<subscription> subs, wait how);
     asio::awaitable<std::error_code> unsubscribe(std::vector<std::string> filters, wait how);
     asio::awaitable<std::error_code> ping();
@@ -83,8 +87,8 @@ private:
     void append(std::span<const std::uint8_t> bytes);
     void watch_sent(const std::shared_ptr<signal>& sig, std::uint16_t packet_id);
     bool can_send_publish(core::qos q) const;
-    void send_publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q, bool retain,
-                      std::shared_ptr<signal> acked, std::shared_ptr<signal> sent);
+    std::error_code send_publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
+                                 bool retain, std::shared_ptr<signal> acked, std::shared_ptr<signal> sent);
     void drain_queue();
     std::error_code send_subscribe(subscribe_op op);
     void restore_subscriptions();

@@ -4,7 +4,7 @@ namespace tether::client::detail {
 
 flight_table::flight_table(std::size_t capacity) : pool_(capacity) {
     std::size_t buckets = 4;
-    while (buckets < 2 * capacity) buckets *= 2;
+    while (buckets < 2 * capacity) buckets *= 2, ++bits_;
     index_.resize(buckets);
     free_.reserve(capacity);
     for (std::size_t i = capacity; i > 0; --i) free_.push_back(static_cast<std::uint32_t>(i - 1));
@@ -25,6 +25,7 @@ std::uint32_t flight_table::acquire() {
         if (2 * pool_.size() > index_.size()) {
             std::vector<bucket> old = std::move(index_);
             index_.assign(old.size() * 2, bucket{});
+            ++bits_;
             for (const bucket& b : old) {
                 if (b.entry == empty) continue;
                 std::size_t i = home(b.id);

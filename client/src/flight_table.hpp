@@ -55,11 +55,16 @@ private:
         std::uint16_t id = 0;
         std::uint32_t entry = empty;
     };
-    [[nodiscard]] std::size_t home(std::uint16_t id) const noexcept { return id & (index_.size() - 1); }
+    // Fibonacci hashing: packet ids are sequential, and an identity hash would pack them
+    // into one long run that every erase has to walk.
+    [[nodiscard]] std::size_t home(std::uint16_t id) const noexcept {
+        return (static_cast<std::uint32_t>(id) * 0x9E37'79B1u) >> (32 - bits_);
+    }
 
     std::vector<flight> pool_;
     std::vector<std::uint32_t> free_;
     std::vector<bucket> index_;  // a power of two, at least twice the capacity
+    unsigned bits_ = 2;          // log2 of index_.size()
     std::size_t size_ = 0;
 };
 

@@ -48,7 +48,7 @@ void session::connection_lost() noexcept {
 
 void session::reset() noexcept {
     connection_lost();
-    out_count_ = in_count_ = 0;
+    out_count_ = in_count_ = publish_count_ = 0;
     err_ = error::none;
 }
 
@@ -88,6 +88,7 @@ outbound_slot* session::find_slot(std::uint16_t id, std::uint8_t state) noexcept
 void session::remove_slot(outbound_slot* slot) noexcept {
     // Shift down rather than swap, so the slots stay in the order first sent and are
     // resent in that order [MQTT-4.6.0-1].
+    publish_count_ -= is_publish_state(slot->state) ? 1 : 0;
     outbound_slot* end = out_slots_.data() + out_count_;
     std::memmove(slot, slot + 1, static_cast<std::size_t>(end - slot - 1) * sizeof(outbound_slot));
     --out_count_;
@@ -95,15 +96,12 @@ void session::remove_slot(outbound_slot* slot) noexcept {
 
 send_result session::hold(send_result r, std::uint8_t state, std::uint16_t filter_count, millis now) noexcept {
     if (r.err != error::none) return {r.err, r.size};
-    if (state != 0) out_slots_[out_count_++] = {r.packet_id, filter_count, state};
+    if (state != 0) {
+        out_slots_[out_count_++] = {r.packet_id, filter_count, state};
+        publish_count_ += is_publish_state(state) ? 1 : 0;
+    }
     last_sent_ = now;
     return r;
-}
-
-std::size_t session::publishes_in_flight() const noexcept {
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < out_count_; ++i) n += is_publish_state(out_slots_[i].state) ? 1 : 0;
-    return n;
 }
 
 send_result session::publish(const publish_packet& packet, std::span<std::uint8_t> out, millis now) noexcept {

@@ -257,6 +257,25 @@ TEST(Client, AThousandCoroutinesPublishWithAck) {
     });
 }
 
+TEST(Client, PublishNowNeedsNoCoroutine) {
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client c(io.get_executor(), local(broker, "now"));
+        EXPECT_EQ(c.publish_now("now/t", "early"), errc::not_connected);
+        CO_ASSERT(!(co_await c.connect()));
+        auto got = std::make_shared<received>();
+        CO_ASSERT(!(co_await c.subscribe(collect("now/#", qos::exactly_once, got))).ec);
+        // Plain calls, e.g. from a timer callback or a sensor driver.
+        EXPECT_FALSE(c.publish_now("now/0", "zero"));
+        EXPECT_FALSE(c.publish_now("now/1", "one", qos::at_least_once));
+        EXPECT_FALSE(c.publish_now("now/2", "two", qos::exactly_once, true));
+        EXPECT_EQ(c.publish_now("now/+", "bad"), errc::invalid_argument);
+        CO_ASSERT(co_await eventually([&] { return got->payloads.size() == 3; }));
+        EXPECT_EQ(got->payloads, (std::vector<std::string>{"zero", "one", "two"}));
+        EXPECT_EQ(c.in_flight(), 0u);
+    });
+}
+
 TEST(Client, PacketsCoalesceIntoFewWrites) {
     mosquitto_broker broker;
     run_coro([&](asio::io_context& io) -> asio::awaitable<void> {

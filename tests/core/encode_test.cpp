@@ -213,7 +213,8 @@ TEST(EncodePublish, SizeBeforeThePacketIdIsKnown) {
     // The session gives QoS 1/2 packets their id; the caller measures before that.
     EXPECT_EQ(publish_size({.topic = "a/b", .payload = as_bytes("hi"), .qos = qos::exactly_once}), 11u);
     EXPECT_EQ(publish_size({.topic = "a/b", .payload = as_bytes("hi")}), 9u);
-    EXPECT_EQ(publish_size({.topic = "a/+"}), 0u);  // invalid arguments measure 0
+    EXPECT_EQ(publish_size({.topic = "a/+"}), 7u);  // measured, not checked: encode_publish checks
+    EXPECT_EQ(encode_publish({.topic = "a/+"}, {}).err, error::invalid_topic_name);
 }
 
 TEST(EncodePublish, MarkDupSetsOnlyTheDupBitOfQos1And2) {

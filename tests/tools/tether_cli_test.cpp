@@ -187,6 +187,7 @@ TEST(TetherCli, ErrorsAreOneLineAndNonZero) {
         {cmd({"pub", "-p", nobody, "-t", "a", "-m", "x"}), "Error: Connection refused"},
         {cmd({"pub", "-p", port, "-t", "a/+", "-m", "x"}), "Error: publish failed: invalid argument"},
         {cmd({"frobnicate"}), "Error: unknown command 'frobnicate'"},
+        {cmd({"bench", "pub", "--qos", "3"}), "Error: Invalid value for --qos: 3"},
     };
     for (const row& r : rows) {
         const auto result = run(r.argv, "", 10s);

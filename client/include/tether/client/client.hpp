@@ -133,6 +133,15 @@ public:
                                              core::qos q = core::qos::at_most_once, wait how = wait::ack,
                                              bool retain = false);
 
+    // publish() with wait::none, as a plain call: no coroutine, nothing to await, the
+    // cheapest way to send (about 4x fewer instructions than co_await publish(..., wait::none)).
+    // The message is encoded now or queued; QoS 1/2 are retransmitted until acknowledged.
+    // Errors, at once: the same as publish() (never connection_lost or client_stopped).
+    std::error_code publish_now(std::string_view topic, std::span<const std::uint8_t> payload,
+                                core::qos q = core::qos::at_most_once, bool retain = false);
+    std::error_code publish_now(std::string_view topic, std::string_view payload,
+                                core::qos q = core::qos::at_most_once, bool retain = false);
+
     // Subscribes. A filter under one the client already holds at the server with enough
     // QoS (e.g. "a/b/c" under "a/#") is served locally with no SUBSCRIBE packet. The
     // subscriptions are restored after a reconnect. May be called before connect(): the

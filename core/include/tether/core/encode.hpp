@@ -4,8 +4,9 @@
 //
 // Size first: every encoder reports the exact packet size in `size`, also when `out` is
 // too small (then err is error::buffer_too_small and nothing is guaranteed about `out`).
-// The *_size() helpers call the encoder with an empty span for that purpose; they return
-// 0 when the arguments themselves are invalid.
+// The *_size() helpers measure first: connect_size, subscribe_size and unsubscribe_size
+// call the encoder with an empty span and return 0 for invalid arguments; publish_size is
+// arithmetic, for speed, and leaves the checking to encode_publish.
 //
 //   std::array<std::uint8_t, 64> buf;
 //   auto r = encode_publish({.topic = "a/b", .payload = body}, buf);
@@ -90,14 +91,15 @@ inline encode_result encode_disconnect(std::span<std::uint8_t> out) noexcept {
     auto r = encode_connect(options, {});
     return r.err == error::buffer_too_small ? r.size : 0;
 }
-// The size does not depend on the packet id or DUP, so a packet can be measured before
-// the session gives it an id.
-[[nodiscard]] inline std::size_t publish_size(const publish_packet& packet) noexcept {
-    publish_packet p = packet;
-    p.packet_id = 1;
-    p.dup = false;
-    auto r = encode_publish(p, {});
-    return r.err == error::buffer_too_small ? r.size : 0;
+// The size of a PUBLISH, computed without checking the arguments (encode_publish checks
+// them): it does not depend on the packet id or DUP, so a packet can be measured before
+// the session gives it an id. 0 when the packet would exceed the remaining length limit.
+[[nodiscard]] constexpr std::size_t publish_size(const publish_packet& packet) noexcept {
+    const std::size_t remaining =
+        2 + packet.topic.size() + (packet.qos != qos::at_most_once ? 2 : 0) + packet.payload.size();
+    if (remaining > max_remaining_length) return 0;
+    const std::size_t length_bytes = remaining < 128 ? 1 : remaining < 16'384 ? 2 : remaining < 2'097'152 ? 3 : 4;
+    return 1 + length_bytes + remaining;
 }
 [[nodiscard]] inline std::size_t subscribe_size(std::span<const subscribe_topic> topics) noexcept {
     auto r = encode_subscribe(1, topics, {});

@@ -163,7 +163,7 @@ public:
     // Packet ids in use (QoS 1/2 publishes, subscribes and unsubscribes awaiting acks).
     [[nodiscard]] std::size_t in_flight() const noexcept { return out_count_; }
     // QoS 1/2 publishes awaiting acks, the number the window limits.
-    [[nodiscard]] std::size_t publishes_in_flight() const noexcept;
+    [[nodiscard]] std::size_t publishes_in_flight() const noexcept { return publish_count_; }
 
 private:
     enum class link : std::uint8_t { down, connecting, up };
@@ -184,6 +184,7 @@ private:
     std::span<std::uint8_t> rx_;
     session_config config_;
     std::size_t out_count_ = 0;
+    std::size_t publish_count_ = 0;  // of out_count_, the QoS 1/2 PUBLISHes
     std::size_t in_count_ = 0;
     std::size_t rx_begin_ = 0;    // first unread byte
     std::size_t rx_end_ = 0;      // one past the last received byte
