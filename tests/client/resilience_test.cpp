@@ -339,10 +339,11 @@ TEST(Resilience, BackoffGrowsWithJitterUpToTheCap) {
         co_await sleep_for(2000ms);
         broker.start();
         CO_ASSERT(co_await eventually([&] { return c.is_connected(); }, 5s));
-        // With delays in [0, min(160, 20 * 2^n)] ms, 2 s of outage takes at least 12 tries
-        // (each at most 160 ms), and each gap stays under the cap plus connect time.
-        EXPECT_GE(attempts.size(), 12u);
-        for (std::size_t i = 1; i < attempts.size(); ++i) EXPECT_LE(attempts[i] - attempts[i - 1], 160ms + 100ms);
+        // With delays in [0, min(160, 20 * 2^n)] ms, 2 s of outage takes about 25 tries
+        // (80 ms on average), and each gap stays under the cap plus a refused connect and
+        // scheduling on a loaded machine.
+        EXPECT_GE(attempts.size(), 10u);
+        for (std::size_t i = 1; i < attempts.size(); ++i) EXPECT_LE(attempts[i] - attempts[i - 1], 160ms + 250ms);
     });
 }
 
