@@ -47,6 +47,9 @@ options via(std::uint16_t port, std::string id, bool clean) {
 // changelog lists fixes to inflight quota management. These tests measure the client,
 // so they run the broker with the quota off.
 const test::broker_options unlimited_inflight{.extra_config = "max_inflight_messages 0"};
+// The same, saving its state to disk (on SIGTERM) for restart tests.
+const test::broker_options persistent_unlimited_inflight{.persistence = true,
+                                                         .extra_config = "max_inflight_messages 0"};
 
 // What a subscriber saw, per payload.
 struct tally {
@@ -176,9 +179,7 @@ TEST(Resilience, CleanSessionSubscriptionsAreRestoredAfterEachReconnect) {
 }
 
 TEST(Resilience, BrokerStoppedAndStartedLosesNoQos12Message) {
-    test::broker_options persistent = unlimited_inflight;
-    persistent.persistence = true;
-    mosquitto_broker broker(persistent);
+    mosquitto_broker broker(persistent_unlimited_inflight);
     run_coro(
         [&](asio::io_context& io) -> asio::awaitable<void> {
             auto seen = std::make_shared<tally>();
@@ -211,9 +212,7 @@ TEST(Resilience, BrokerStoppedAndStartedLosesNoQos12Message) {
 }
 
 TEST(Resilience, BrokerKilledDeliversEverythingItHadNotAcknowledged) {
-    test::broker_options persistent = unlimited_inflight;
-    persistent.persistence = true;
-    mosquitto_broker broker(persistent);
+    mosquitto_broker broker(persistent_unlimited_inflight);
     run_coro(
         [&](asio::io_context& io) -> asio::awaitable<void> {
             auto seen = std::make_shared<tally>();
