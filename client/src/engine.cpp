@@ -7,7 +7,6 @@
 #include <asio/use_awaitable.hpp>
 
 #include "use_tuple.hpp"
-#include <cstring>
 
 #include "backoff.hpp"
 #include "filter_cover.hpp"
@@ -656,7 +655,7 @@ asio::awaitable<request_result> engine::request(std::string_view topic, std::str
         subs.push_back(std::move(s));
         const auto sub = co_await subscribe(std::move(subs), wait::ack);
         if (sub.ec) co_return request_result{sub.ec, {}};
-        reply_filters_[reply_filter] = true;
+        reply_filters_.insert(reply_filter);
     }
     const std::string seq = std::to_string(++next_request_);
     const std::string reply_name = std::string(reply_topic) + "/" + seq;

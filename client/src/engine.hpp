@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -144,7 +145,7 @@ private:
     };
     std::uint64_t next_request_ = 0;
     std::map<std::string, std::shared_ptr<reply_slot>> requests_;  // reply topic -> waiter
-    std::map<std::string, bool> reply_filters_;                     // reply_topic/+ subscribed
+    std::set<std::string> reply_filters_;                           // reply_topic/+ subscribed
 };
 
 }  // namespace tether::client::detail

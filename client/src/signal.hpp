@@ -22,7 +22,6 @@ public:
         timer_.cancel();
     }
     [[nodiscard]] bool done() const noexcept { return done_; }
-    [[nodiscard]] std::error_code result() const noexcept { return ec_; }
 
     asio::awaitable<std::error_code> wait() {
         while (!done_) {

@@ -145,12 +145,4 @@ void transport::close() noexcept {
     tcp_.close(ignored);
 }
 
-std::string transport::alpn_selected() const {
-    if (!tls_) return {};
-    const unsigned char* data = nullptr;
-    unsigned len = 0;
-    SSL_get0_alpn_selected(tls_->native_handle(), &data, &len);
-    return std::string(reinterpret_cast<const char*>(data), len);
-}
-
 }  // namespace tether::client::detail

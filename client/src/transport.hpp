@@ -43,9 +43,6 @@ public:
     // Closes at once; reads and writes under way complete with operation_aborted.
     void close() noexcept;
 
-    // The ALPN protocol the server chose, empty if none.
-    [[nodiscard]] std::string alpn_selected() const;
-
 private:
     asio::ip::tcp::socket tcp_;
     std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;

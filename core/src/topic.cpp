@@ -12,7 +12,7 @@ bool is_valid_topic_text(std::string_view text) noexcept {
     return !text.empty() && text.size() <= max_string_length && is_valid_mqtt_utf8(text);
 }
 
-// text[from, to) without substr(), which may throw and so is not freestanding.
+// text[from, to) without substr(), whose range check needs exception support.
 std::string_view slice(std::string_view text, std::size_t from, std::size_t to) noexcept {
     return {text.data() + from, to - from};
 }

@@ -18,7 +18,7 @@
 // points into the session and has the same lifetime.
 //
 // Errors the server causes are sticky: once poll() returns event_type::error, it returns
-// the same error until connect() (a new connection, same session state) or reset().
+// the same error until connect() (another connection, same session state) or reset().
 //
 //   std::array<outbound_slot, 16> out_slots; std::array<std::uint16_t, 16> qos2_ids;
 //   std::array<std::uint8_t, 1024> rx;
@@ -107,7 +107,7 @@ public:
     session(std::span<outbound_slot> outbound, std::span<std::uint16_t> inbound_qos2,
             std::span<std::uint8_t> rx, session_config config = {}) noexcept;
 
-    // Starts a new connection on a fresh transport: writes CONNECT to `out`, drops what is
+    // Starts a connection on a fresh transport: writes CONNECT to `out`, drops what is
     // left of the previous connection's input, clears a sticky error, and keeps the
     // session state (packet ids in flight, QoS 2 ids received) for resumption.
     // Errors: those of encode_connect.
@@ -149,7 +149,7 @@ public:
     void rx_commit(std::size_t count) noexcept;
     // Size of the packet being received, once its fixed header is in; otherwise 0.
     [[nodiscard]] std::size_t rx_frame_size() const noexcept;
-    // Moves the unread input to a new buffer (e.g. a larger one); false if it won't fit.
+    // Moves the unread input to another buffer (e.g. a larger one); false if it won't fit.
     bool rx_rebind(std::span<std::uint8_t> rx) noexcept;
 
     // Processes input and time; returns one event at a time. See event_type.
