@@ -25,4 +25,20 @@ namespace tether::client::detail {
     return std::chrono::milliseconds(static_cast<std::int64_t>(random % (ceiling + 1)));
 }
 
+// The random numbers for the jitter: SplitMix64, eight bytes of state (a std::mt19937_64
+// is 2.5 KiB, which a client holding thousands of connections pays for each of them).
+class jitter_random {
+public:
+    explicit jitter_random(std::uint64_t seed) noexcept : state_(seed) {}
+    std::uint64_t operator()() noexcept {
+        std::uint64_t z = (state_ += 0x9E37'79B9'7F4A'7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58'476D'1CE4'E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D0'49BB'1331'11EBull;
+        return z ^ (z >> 31);
+    }
+
+private:
+    std::uint64_t state_;
+};
+
 }  // namespace tether::client::detail

@@ -5,6 +5,7 @@
 #include <asio/detached.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/use_awaitable.hpp>
+#include <random>
 
 #include "use_tuple.hpp"
 
@@ -19,9 +20,8 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
-constexpr std::size_t initial_rx = 4096;
 constexpr std::size_t inbound_qos2_capacity = 256;
-constexpr std::size_t extra_slots = 32;  // SUBSCRIBE and UNSUBSCRIBE beside the window
+constexpr std::size_t extra_slots = 16;  // SUBSCRIBE and UNSUBSCRIBE beside the window
 
 core::session_config session_config(const options& o) {
     // Half the keep-alive by default: PINGREQ goes after a keep-alive of silence, so a dead
@@ -64,15 +64,14 @@ engine::engine(asio::any_io_executor ex, options opts)
     : ex_(std::move(ex)),
       opts_(std::move(opts)),
       epoch_(std::chrono::steady_clock::now()),
-      random_(std::random_device{}()),
+      random_(std::random_device{}() * 0x1'0000'0001ull),
       out_slots_(std::size_t{opts_.window} + extra_slots),
       inbound_qos2_(inbound_qos2_capacity),
       rx_(initial_rx + 1),
       session_(out_slots_, inbound_qos2_, std::span(rx_).first(initial_rx), session_config(opts_)),
-      writer_wake_(ex_),
       ticker_(ex_),
-      backoff_(ex_),
-      flights_(out_slots_.size()) {}
+      pause_(ex_),
+      flights_(0) {}  // grows with use, up to the window
 
 core::millis engine::now() const {
     return static_cast<core::millis>(
@@ -132,8 +131,8 @@ asio::awaitable<void> engine::run(std::shared_ptr<engine> self) {
         }
         ++failures;
         emit(connection_state::reconnecting, ec, false, failures);
-        backoff_.expires_after(backoff_delay(opts_.reconnect, failures, random_()));
-        co_await backoff_.async_wait(use_tuple);
+        pause_.expires_after(backoff_delay(opts_.reconnect, failures, random_()));
+        co_await pause_.async_wait(use_tuple);
         if (state_ == state::stopped) break;
     }
     running_ = false;
@@ -146,20 +145,42 @@ asio::awaitable<std::error_code> engine::attempt() {
     link_error_ = {};
     got_connack_ = false;
     out_.clear();
+    writing_.clear();
     appended_ = written_ = 0;
     connect_deadline_ = std::chrono::steady_clock::now() + opts_.connect_timeout;
 
-    {
-        asio::steady_timer limit(ex_, opts_.connect_timeout);
-        auto result = co_await (link_->open(opts_, tls_.get()) || limit.async_wait(use_tuple));
-        std::error_code ec = result.index() == 0 ? std::get<0>(result) : make_error_code(errc::timeout);
-        if (ec || state_ == state::stopped) {
-            link_->close();
-            link_failed_ = true;
-            co_return ec ? ec : make_error_code(errc::client_stopped);
-        }
+    if (const auto ec = co_await open_link()) co_return ec;
+    if (!send_connect()) {
+        link_->close();
+        link_failed_ = true;
+        state_ = ever_connected_ ? state_ : state::idle;
+        co_return make_error_code(errc::invalid_argument);
     }
+    start_io();
+    // The connection's I/O runs in completion handlers that refer to this engine; it is
+    // over when the link has failed and the last of them has run.
+    while (!link_failed_ || io_pending_ != 0) {
+        pause_.expires_at(asio::steady_timer::time_point::max());
+        co_await pause_.async_wait(use_tuple);
+    }
+    co_return link_error_;
+}
 
+// Its own coroutine, so that what it needs is not kept in attempt()'s frame for as long
+// as the connection lasts.
+asio::awaitable<std::error_code> engine::open_link() {
+    asio::steady_timer limit(ex_, opts_.connect_timeout);
+    auto result = co_await (link_->open(opts_, tls_.get()) || limit.async_wait(use_tuple));
+    std::error_code ec = result.index() == 0 ? std::get<0>(result) : make_error_code(errc::timeout);
+    if (ec || state_ == state::stopped) {
+        link_->close();
+        link_failed_ = true;
+        co_return ec ? ec : make_error_code(errc::client_stopped);
+    }
+    co_return std::error_code{};
+}
+
+bool engine::send_connect() {
     // CONNECT goes first on the new link.
     const std::string_view will_payload = opts_.will ? std::string_view(opts_.will->payload) : std::string_view{};
     const core::will_message will{
@@ -181,122 +202,11 @@ asio::awaitable<std::error_code> engine::attempt() {
                                         .password = password};
     std::vector<std::uint8_t> packet(core::connect_size(connect));
     const auto r = session_.connect(connect, packet, now());
-    if (r.err != core::error::none) {
-        link_->close();
-        link_failed_ = true;
-        state_ = ever_connected_ ? state_ : state::idle;
-        co_return make_error_code(errc::invalid_argument);
-    }
+    if (r.err != core::error::none) return false;
     append(packet);
-
-    co_await (reader(shared_from_this()) && writer(shared_from_this()) && ticker(shared_from_this()));
-    co_return link_error_;
+    return true;
 }
 
-void engine::fail_connection(std::error_code ec) {
-    if (link_failed_) return;
-    link_failed_ = true;
-    link_error_ = ec;
-    session_.connection_lost();
-    if (link_) link_->close();
-    writer_wake_.cancel();
-    ticker_.cancel();
-    if (state_ == state::connected) state_ = state::reconnecting;
-    // Bytes not written are gone with the link. A QoS 1/2 PUBLISH among them is sent again
-    // after the reconnect, so its `sent` waiter waits on; a QoS 0 one has failed.
-    for (auto& w : sent_waiters_) {
-        if (w.packet_id == 0) w.sig->set(make_error_code(errc::connection_lost));
-    }
-    sent_waiters_.clear();
-    for (auto& p : ping_waiters_) p->set(make_error_code(errc::connection_lost));
-    ping_waiters_.clear();
-}
-
-asio::awaitable<void> engine::reader(std::shared_ptr<engine> self) {
-    while (!link_failed_) {
-        auto space = session_.rx_space();
-        if (space.empty()) {
-            // A packet larger than the buffer: grow to its size (the session has already
-            // refused anything past max_packet_size).
-            const std::size_t need = session_.rx_frame_size();
-            std::vector<std::uint8_t> bigger(std::max(need, rx_.size() * 2) + 1);
-            if (!session_.rx_rebind(std::span(bigger).first(bigger.size() - 1))) {
-                fail_connection(make_error_code(errc::message_too_large));
-                break;
-            }
-            rx_.swap(bigger);
-            continue;
-        }
-        auto [ec, n] = co_await link_->read_some(space);
-        if (link_failed_) break;
-        if (ec) {
-            fail_connection(ec == asio::error::eof ? make_error_code(errc::connection_lost) : ec);
-            break;
-        }
-        session_.rx_commit(n);
-        ++stats_.reads;
-        stats_.bytes_read += n;
-        process_events();
-    }
-    (void)self;
-}
-
-asio::awaitable<void> engine::writer(std::shared_ptr<engine> self) {
-    while (!link_failed_) {
-        if (out_.empty()) {
-            writer_wake_.expires_at(asio::steady_timer::time_point::max());
-            co_await writer_wake_.async_wait(use_tuple);
-            continue;
-        }
-        // Everything queued since the last write goes in one write: packets coalesce.
-        writing_.swap(out_);
-        auto [ec, n] = co_await link_->write(writing_);
-        writing_.clear();
-        if (link_failed_) break;
-        if (ec) {
-            fail_connection(ec);
-            break;
-        }
-        written_ += n;
-        ++stats_.writes;
-        stats_.bytes_written += n;
-        while (!sent_waiters_.empty() && sent_waiters_.front().end <= written_) {
-            sent_waiters_.front().sig->set();
-            sent_waiters_.pop_front();
-        }
-    }
-    (void)self;
-}
-
-asio::awaitable<void> engine::ticker(std::shared_ptr<engine> self) {
-    while (!link_failed_) {
-        auto wait = std::chrono::milliseconds(session_.next_timeout(now()));
-        if (session_.next_timeout(now()) == core::no_timeout) wait = std::chrono::hours(1);
-        auto deadline = std::chrono::steady_clock::now() + wait;
-        if (state_ != state::connected) deadline = std::min(deadline, connect_deadline_);
-        ticker_.expires_at(deadline);
-        co_await ticker_.async_wait(use_tuple);
-        if (link_failed_) break;
-        if (state_ != state::connected && std::chrono::steady_clock::now() >= connect_deadline_) {
-            fail_connection(make_error_code(errc::timeout));
-            break;
-        }
-        process_events();
-    }
-    (void)self;
-}
-
-// ---------------------------------------------------------------- events
-
-void engine::append(std::span<const std::uint8_t> bytes) {
-    out_.insert(out_.end(), bytes.begin(), bytes.end());
-    appended_ += bytes.size();
-    writer_wake_.cancel();
-}
-
-void engine::watch_sent(const std::shared_ptr<signal>& sig, std::uint16_t packet_id) {
-    if (sig) sent_waiters_.push_back({appended_, sig, packet_id});
-}
 
 void engine::process_events() {
     for (;;) {
@@ -430,7 +340,7 @@ std::error_code engine::send_publish(std::string_view topic, std::span<const std
         }
         appended_ += r.size;
         ++stats_.messages_published;
-        writer_wake_.cancel();
+        schedule_write();
         watch_sent(sent ? sent : acked, 0);  // QoS 0: `ack` means `sent`
         return {};
     }
@@ -631,7 +541,7 @@ asio::awaitable<std::error_code> engine::ping() {
     std::array<std::uint8_t, 2> packet{};
     if (session_.ping(packet, now()).err != core::error::none) co_return make_error_code(errc::not_connected);
     append(packet);
-    ticker_.cancel();  // the response deadline is sooner than the keep-alive
+    arm_ticker();  // the response deadline is sooner than the keep-alive
     auto waiter = std::make_shared<signal>(ex_);
     ping_waiters_.push_back(waiter);
     co_return co_await waiter->wait();
@@ -700,7 +610,7 @@ asio::awaitable<std::error_code> engine::disconnect(std::chrono::milliseconds li
 void engine::stop(std::error_code why) {
     if (state_ == state::stopped) return;
     state_ = state::stopped;
-    backoff_.cancel();
+    pause_.cancel();  // the backoff, if run() is in one
     fail_connection(why);
     fail_all(why);
     if (first_connack_) first_connack_->set(why);
@@ -720,8 +630,7 @@ void engine::fail_all(std::error_code ec) {
         if (op.acked) op.acked->set(ec);
     }
     deferred_subscribes_.clear();
-    for (auto& w : sent_waiters_) w.sig->set(ec);
-    sent_waiters_.clear();
+    fail_sent_waiters([](const sent_waiter&) { return true; }, ec);
     for (auto& p : ping_waiters_) p->set(ec);
     ping_waiters_.clear();
     for (auto& [name, slot] : requests_) slot->done.set(ec);

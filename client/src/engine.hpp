@@ -9,15 +9,14 @@
 #include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "backoff.hpp"
 #include "flight_table.hpp"
 #include "message_queue.hpp"
 #include "signal.hpp"
@@ -75,13 +74,41 @@ private:
         std::shared_ptr<std::vector<std::uint8_t>> granted;
     };
 
+    // The receive buffer starts small, so that an idle connection costs little, and
+    // doubles while reads fill it, up to busy_rx; a larger packet grows it to its size.
+    static constexpr std::size_t initial_rx = 512;
+    static constexpr std::size_t busy_rx = 64 * 1024;
+
     [[nodiscard]] core::millis now() const;
     asio::awaitable<void> run(std::shared_ptr<engine> self);
     asio::awaitable<std::error_code> attempt();
-    asio::awaitable<void> reader(std::shared_ptr<engine> self);
-    asio::awaitable<void> writer(std::shared_ptr<engine> self);
-    asio::awaitable<void> ticker(std::shared_ptr<engine> self);
+    asio::awaitable<std::error_code> open_link();
+    bool send_connect();  // false: the options make no valid CONNECT
+
+    // The connection's I/O (engine_io.cpp): completion handlers, not coroutines.
+    void start_io();
+    void read_next();
+    void on_read(std::error_code ec, std::size_t n, std::size_t asked);
+    void schedule_write();
+    void write_next();
+    void write_more();
+    void on_written(std::error_code ec, std::size_t n);
+    void arm_ticker();
+    void on_tick(std::error_code ec);
+    void io_finished();
     void fail_connection(std::error_code ec);
+    // Moves the receive buffer to one of `size` bytes; false if unread bytes do not fit.
+    bool grow_rx(std::size_t size);
+    void wake_sent_waiters();
+    // Fails (with `ec`) and removes the waiters for which `which(waiter)` holds.
+    template <class Pred>
+    void fail_sent_waiters(Pred which, std::error_code ec) {
+        for (std::size_t i = sent_head_; i < sent_waiters_.size(); ++i) {
+            if (which(sent_waiters_[i])) sent_waiters_[i].sig->set(ec);
+        }
+        sent_waiters_.clear();
+        sent_head_ = 0;
+    }
     void process_events();
     void on_connack(const core::event& e);
     void dispatch(const core::event& e);
@@ -101,7 +128,7 @@ private:
     options opts_;
     std::unique_ptr<asio::ssl::context> tls_;
     std::chrono::steady_clock::time_point epoch_;
-    std::mt19937_64 random_;
+    jitter_random random_;
 
     std::vector<core::outbound_slot> out_slots_;
     std::vector<std::uint16_t> inbound_qos2_;
@@ -120,12 +147,20 @@ private:
 
     std::vector<std::uint8_t> out_;      // packets for the next write
     std::vector<std::uint8_t> writing_;  // packets being written
+    std::size_t write_offset_ = 0;       // of writing_, written so far
+    bool write_scheduled_ = false;       // a write_next() is posted
+    bool write_busy_ = false;            // a write is under way
+    std::size_t io_pending_ = 0;         // handlers of this connection yet to run
     std::uint64_t appended_ = 0;         // bytes appended on this connection
     std::uint64_t written_ = 0;          // bytes written on this connection
-    std::deque<sent_waiter> sent_waiters_;
-    asio::steady_timer writer_wake_;
+    // In order of `end`; those before sent_head_ are done. A vector rather than a deque,
+    // which allocates half a kilobyte as soon as it is made.
+    std::vector<sent_waiter> sent_waiters_;
+    std::size_t sent_head_ = 0;
     asio::steady_timer ticker_;
-    asio::steady_timer backoff_;
+    // What run() and attempt() wait on: the backoff between attempts, and the end of a
+    // connection's I/O. Never both at once, so one timer.
+    asio::steady_timer pause_;
 
     flight_table flights_;
     message_queue queue_;

@@ -108,37 +108,6 @@ asio::awaitable<std::error_code> transport::connect_any(const std::vector<asio::
     co_return last;
 }
 
-asio::awaitable<std::pair<std::error_code, std::size_t>> transport::read_some(std::span<std::uint8_t> into) {
-    // if/else, not `?:` around co_await, which GCC 12 miscompiles.
-    auto buffer = asio::buffer(into.data(), into.size());
-    if (tls_) {
-        auto [ec, n] = co_await tls_->async_read_some(buffer, use_tuple);
-        co_return std::pair{ec, n};
-    }
-    auto [ec, n] = co_await tcp_.async_read_some(buffer, use_tuple);
-    co_return std::pair{ec, n};
-}
-
-asio::awaitable<std::pair<std::error_code, std::size_t>> transport::write(std::span<const std::uint8_t> bytes) {
-    // A loop of write_some rather than asio::async_write: the composed operation's
-    // coroutine frame is too large for Asio's recycling cache (blocks over 1 KiB are never
-    // reused), which would cost an allocation per write.
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        auto buffer = asio::buffer(bytes.data() + done, bytes.size() - done);
-        std::error_code ec;
-        std::size_t n = 0;
-        if (tls_) {
-            std::tie(ec, n) = co_await tls_->async_write_some(buffer, use_tuple);
-        } else {
-            std::tie(ec, n) = co_await tcp_.async_write_some(buffer, use_tuple);
-        }
-        done += n;
-        if (ec) co_return std::pair{ec, done};
-    }
-    co_return std::pair{std::error_code{}, done};
-}
-
 void transport::close() noexcept {
     std::error_code ignored;
     tcp_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);

@@ -37,8 +37,26 @@ public:
     // Errors: the last endpoint's connect error; asio::error::not_found when there are none.
     asio::awaitable<std::error_code> connect_any(const std::vector<asio::ip::tcp::endpoint>& endpoints);
 
-    asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(std::span<std::uint8_t> into);
-    asio::awaitable<std::pair<std::error_code, std::size_t>> write(std::span<const std::uint8_t> bytes);
+    // Start a read or a write of some bytes; `handler(std::error_code, std::size_t)` runs
+    // when it completes. One read and one write may be under way at once.
+    template <class Handler>
+    void async_read_some(std::span<std::uint8_t> into, Handler&& handler) {
+        const auto buffer = asio::buffer(into.data(), into.size());
+        if (tls_) {
+            tls_->async_read_some(buffer, std::forward<Handler>(handler));
+        } else {
+            tcp_.async_read_some(buffer, std::forward<Handler>(handler));
+        }
+    }
+    template <class Handler>
+    void async_write_some(std::span<const std::uint8_t> bytes, Handler&& handler) {
+        const auto buffer = asio::buffer(bytes.data(), bytes.size());
+        if (tls_) {
+            tls_->async_write_some(buffer, std::forward<Handler>(handler));
+        } else {
+            tcp_.async_write_some(buffer, std::forward<Handler>(handler));
+        }
+    }
 
     // Closes at once; reads and writes under way complete with operation_aborted.
     void close() noexcept;
