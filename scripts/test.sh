@@ -5,7 +5,8 @@
 #   3. build the core for a Cortex-M4 and check it needs no heap or exceptions, and its size,
 #   4. run each fuzzer briefly (FUZZ_SECONDS, default 60),
 #   5. run the example,
-#   6. run each benchmark program once, tiny (they print tables; speed never fails CI).
+#   6. run each benchmark once, tiny: throughput, latency, 10k-connection scale (200 here),
+#      static size (they print tables; speed never fails CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

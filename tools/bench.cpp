@@ -1,48 +1,26 @@
-// tether bench pub: publish `count` messages of `size` bytes as fast as the window allows
-// and print one result line with msgs_per_s=...
+// tether bench: the command's entry, and `bench pub` on one connection: publish `count`
+// messages of `size` bytes as fast as the window allows and print one result line with
+// msgs_per_s=...
 //
 // Timing runs from the first publish to: for QoS 0, the PUBACK of one final QoS 1 marker
 // (the broker handles a connection's packets in order, so it has taken every earlier
 // one); for QoS 1 and 2, the acknowledgement of the last message (PUBACK / PUBCOMP).
 
-#include <sys/resource.h>
-
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "bench_options.hpp"
 #include "commands.hpp"
 #include "tether/client/client.hpp"
 
 namespace tether::tools {
 
 namespace {
-
-struct bench_options {
-    std::string host = "127.0.0.1";
-    std::uint16_t port = 1883;
-    client::qos qos = client::qos::at_most_once;
-    long count = 100'000;
-    long size = 64;
-    long inflight = 1000;
-};
-
-double cpu_seconds() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-bool number(const std::string& s, long low, long high, long& out) {
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc{} && end == s.data() + s.size() && out >= low && out <= high;
-}
 
 asio::awaitable<void> run(client::client& c, const bench_options& b, int& status) {
     if (const auto ec = co_await c.connect()) {
@@ -78,41 +56,14 @@ asio::awaitable<void> run(client::client& c, const bench_options& b, int& status
 }  // namespace
 
 int run_bench(const std::vector<std::string>& args) {
-    if (args.empty() || args[0] != "pub") {
-        std::cerr << "Usage: tether bench pub --host H --port P --qos Q --count N --size BYTES --inflight W\n";
-        return 1;
-    }
     bench_options b;
-    for (std::size_t i = 1; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        if (i + 1 >= args.size()) {
-            std::cerr << "Error: " << a << " needs a value.\n";
-            return 1;
-        }
-        const std::string& v = args[++i];
-        long n = 0;
-        bool ok = true;
-        if (a == "--host") {
-            b.host = v;
-        } else if (a == "--port") {
-            ok = number(v, 1, 65535, n), b.port = static_cast<std::uint16_t>(n);
-        } else if (a == "--qos") {
-            ok = number(v, 0, 2, n), b.qos = static_cast<client::qos>(n);
-        } else if (a == "--count") {
-            ok = number(v, 1, 1'000'000'000, b.count);
-        } else if (a == "--size") {
-            ok = number(v, 0, 256 * 1024 * 1024, b.size);
-        } else if (a == "--inflight") {
-            ok = number(v, 1, 65000, b.inflight);
-        } else {
-            std::cerr << "Error: Unknown option '" << a << "'.\n";
-            return 1;
-        }
-        if (!ok) {
-            std::cerr << "Error: Invalid value for " << a << ": " << v << "\n";
-            return 1;
-        }
-    }
+    if (!parse_bench_options(args, b)) return 1;
+    if (b.mode == "latency") return run_bench_latency(b);
+    if (b.clients > 1) return run_bench_scale(b);
+    return run_bench_pub(b);
+}
+
+int run_bench_pub(const bench_options& b) {
     asio::io_context io;
     client::options o;
     o.host = b.host;
@@ -123,12 +74,7 @@ int run_bench(const std::vector<std::string>& args) {
     o.reconnect.enabled = false;
     client::client c(io.get_executor(), o);
     int status = 0;
-    asio::co_spawn(io, run(c, b, status), [&](std::exception_ptr e) {
-        if (e) status = 1;
-        io.stop();
-    });
-    io.run();
-    return status;
+    return run_to_completion(io, run(c, b, status), status);
 }
 
 }  // namespace tether::tools
