@@ -48,7 +48,7 @@ void session::connection_lost() noexcept {
 
 void session::reset() noexcept {
     connection_lost();
-    out_count_ = in_count_ = publish_count_ = 0;
+    out_count_ = in_count_ = publish_count_ = out_head_ = 0;
     err_ = error::none;
 }
 
@@ -68,36 +68,58 @@ error session::ready_to_send() const noexcept {
 
 std::uint16_t session::take_packet_id() noexcept {
     if (out_count_ == out_slots_.size()) return 0;
+    if (out_count_ == 0) ids_wrapped_ = false;
     // Fewer than 65,535 ids are in use, so within out_count_ + 1 tries one is free
     // [MQTT-2.3.1-2]. Ids run 1..65535 and wrap, never 0 [MQTT-2.3.1-1].
     for (;;) {
         const std::uint16_t id = next_id_;
         next_id_ = id == 0xFFFF ? 1 : static_cast<std::uint16_t>(id + 1);
+        if (out_count_ == 0) return id;
+        // Slots are kept in the order their ids were taken, and ids are taken going round
+        // 1..65535: every id in use lies from the oldest slot's up to the last one taken,
+        // so the next is free unless it has come round to the oldest. Once it has, ids are
+        // no longer in that order, and every slot is looked at until the session empties.
+        if (!ids_wrapped_) {
+            if (id != slot_at(0).packet_id) return id;
+            ids_wrapped_ = true;
+        }
         if (find_slot(id, 0) == nullptr) return id;
     }
 }
 
+outbound_slot& session::slot_at(std::size_t i) noexcept {
+    i += out_head_;
+    return out_slots_[i < out_slots_.size() ? i : i - out_slots_.size()];
+}
+
 outbound_slot* session::find_slot(std::uint16_t id, std::uint8_t state) noexcept {
     for (std::size_t i = 0; i < out_count_; ++i) {
-        outbound_slot& s = out_slots_[i];
+        outbound_slot& s = slot_at(i);
         if (s.packet_id == id && (state == 0 || s.state == state)) return &s;
     }
     return nullptr;
 }
 
 void session::remove_slot(outbound_slot* slot) noexcept {
-    // Shift down rather than swap, so the slots stay in the order first sent and are
-    // resent in that order [MQTT-4.6.0-1].
+    // Shift rather than swap, so the slots stay in the order first sent and are resent in
+    // that order [MQTT-4.6.0-1]. The slots are a ring: the oldest, which acknowledgements
+    // mostly are, goes by moving the head; others by shifting the shorter side.
     publish_count_ -= is_publish_state(slot->state) ? 1 : 0;
-    outbound_slot* end = out_slots_.data() + out_count_;
-    std::memmove(slot, slot + 1, static_cast<std::size_t>(end - slot - 1) * sizeof(outbound_slot));
+    std::size_t k = static_cast<std::size_t>(slot - out_slots_.data()) + out_slots_.size() - out_head_;
+    if (k >= out_slots_.size()) k -= out_slots_.size();
+    if (2 * k < out_count_) {
+        for (; k > 0; --k) slot_at(k) = slot_at(k - 1);
+        out_head_ = out_head_ + 1 < out_slots_.size() ? out_head_ + 1 : 0;
+    } else {
+        for (; k + 1 < out_count_; ++k) slot_at(k) = slot_at(k + 1);
+    }
     --out_count_;
 }
 
 send_result session::hold(send_result r, std::uint8_t state, std::uint16_t filter_count, millis now) noexcept {
     if (r.err != error::none) return {r.err, r.size};
     if (state != 0) {
-        out_slots_[out_count_++] = {r.packet_id, filter_count, state};
+        slot_at(out_count_++) = {r.packet_id, filter_count, state};
         publish_count_ += is_publish_state(state) ? 1 : 0;
     }
     last_sent_ = now;
@@ -259,7 +281,7 @@ event session::handle(const incoming_packet& in, millis now) noexcept {
             // A lone PUBREL for a message the server never stored would lose it.
             in_count_ = 0;
             for (std::size_t i = 0; i < out_count_; ++i) {
-                if (out_slots_[i].state == awaiting_pubcomp) out_slots_[i].state = awaiting_pubrec;
+                if (slot_at(i).state == awaiting_pubcomp) slot_at(i).state = awaiting_pubrec;
             }
         }
         resend_next_ = 0;
@@ -347,7 +369,7 @@ event session::poll(millis now) noexcept {
 
         event ev;
         if (resend_next_ < resend_end_) {
-            ev = resend(out_slots_[resend_next_++]);
+            ev = resend(slot_at(resend_next_++));
         } else if (link_ != link::down) {
             const bytes unread{rx_.data() + rx_begin_, rx_end_ - rx_begin_};
             frame_header h;

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+
 #include <array>
 #include <memory>
 #include <string>
@@ -225,6 +228,67 @@ TEST(SessionPacketIds, NeverOneStillInUse) {
         ASSERT_NE(r.packet_id, held) << i;  // [MQTT-2.3.1-2]
         ASSERT_EQ(c.feed(puback(r.packet_id)).size(), 1u);
     }
+}
+
+// Acknowledgements in any order, over many laps of the ids, against a model of the ids in
+// use: a new id is never one in use [MQTT-2.3.1-2] and never 0 [MQTT-2.3.1-1]. Some ids
+// stay unacknowledged for whole laps, so the ids come round to ones in use again and again.
+TEST(SessionPacketIds, AfterComingRoundEveryIdInUseIsSkipped) {
+    client c;
+    c.connect_accepted();
+    ASSERT_EQ(c.pub(qos::at_least_once).packet_id, 1);
+    ASSERT_EQ(c.pub(qos::at_least_once).packet_id, 2);
+    ASSERT_EQ(c.pub(qos::at_least_once).packet_id, 3);
+    ASSERT_EQ(c.feed(puback(2)).size(), 1u);  // 1 and 3 stay in use
+    for (int id = 4; id <= 65535; ++id) {
+        const send_result r = c.pub(qos::at_least_once);
+        ASSERT_EQ(r.packet_id, id);
+        ASSERT_EQ(c.feed(puback(r.packet_id)).size(), 1u);
+    }
+    // Round again: 1 is in use (the oldest), 2 is free, 3 is in use (not the oldest).
+    EXPECT_EQ(c.pub(qos::at_least_once).packet_id, 2);
+    EXPECT_EQ(c.pub(qos::at_least_once).packet_id, 4);
+    EXPECT_EQ(c.pub(qos::at_least_once).packet_id, 5);
+}
+
+TEST(SessionPacketIds, RandomAcksNeverReuseAnIdInUse) {
+    client c;  // 8 outbound slots, a ring: acknowledgements out of order shift it both ways
+    c.connect_accepted(false);
+    std::mt19937 random(7);
+    std::vector<std::uint16_t> in_use;
+    int laps = 0;
+    std::uint16_t last_id = 0;
+    for (int step = 0; step < 600'000; ++step) {
+        if (step % 5000 == 4999) {
+            // Reconnect: everything in flight is sent again, in the order first sent [MQTT-4.6.0-1].
+            const auto events = c.connect_accepted(false, true);
+            ASSERT_EQ(events.size(), in_use.size() + 1);
+            for (std::size_t k = 0; k < in_use.size(); ++k) {
+                ASSERT_EQ(events[k + 1], ev(event_type::resend_publish, in_use[k])) << step;
+            }
+        }
+        const bool publish = in_use.empty() || (in_use.size() < 8 && random() % 2 == 0);
+        if (publish) {
+            const send_result r = c.pub(qos::at_least_once);
+            ASSERT_EQ(r.err, error::none);
+            ASSERT_NE(r.packet_id, 0);
+            ASSERT_EQ(std::count(in_use.begin(), in_use.end(), r.packet_id), 0) << step;
+            if (r.packet_id < last_id) ++laps;
+            last_id = r.packet_id;
+            in_use.push_back(r.packet_id);
+        } else {
+            // Mostly the oldest, as brokers do; now and then any. Ids 7 (mod 8192) stay
+            // unacknowledged for laps: until every slot holds one.
+            const auto held = [](std::uint16_t id) { return id % 8192 == 7; };
+            std::size_t i = random() % 4 == 0 ? random() % in_use.size() : 0;
+            while (i < in_use.size() && held(in_use[i])) ++i;
+            if (i == in_use.size() && in_use.size() == 8) i = random() % in_use.size();  // all 8 held
+            if (i == in_use.size()) continue;
+            ASSERT_EQ(c.feed(puback(in_use[i])), (std::vector{ev(event_type::puback, in_use[i])}));
+            in_use.erase(in_use.begin() + static_cast<std::ptrdiff_t>(i));
+        }
+    }
+    EXPECT_GE(laps, 3);  // the ids came round, with some in use, several times
 }
 
 TEST(SessionPacketIds, ExhaustedWhenEverySlotIsTaken) {

@@ -169,6 +169,7 @@ private:
     enum class link : std::uint8_t { down, connecting, up };
 
     std::uint16_t take_packet_id() noexcept;
+    outbound_slot& slot_at(std::size_t i) noexcept;  // i-th oldest
     outbound_slot* find_slot(std::uint16_t id, std::uint8_t state) noexcept;
     void remove_slot(outbound_slot* slot) noexcept;
     send_result hold(send_result r, std::uint8_t state, std::uint16_t filter_count, millis now) noexcept;
@@ -183,6 +184,7 @@ private:
     std::span<std::uint16_t> in_ids_;
     std::span<std::uint8_t> rx_;
     session_config config_;
+    std::size_t out_head_ = 0;  // out_slots_ is a ring: the oldest slot
     std::size_t out_count_ = 0;
     std::size_t publish_count_ = 0;  // of out_count_, the QoS 1/2 PUBLISHes
     std::size_t in_count_ = 0;
@@ -199,6 +201,7 @@ private:
     link link_ = link::down;
     bool clean_session_ = true;
     bool ping_outstanding_ = false;
+    bool ids_wrapped_ = false;  // ids came round to one in use: look at every slot until none is
     std::array<std::uint8_t, 4> reply_{};
 };
 
