@@ -22,6 +22,8 @@ namespace tether::tools {
 
 namespace {
 
+constexpr std::size_t drain_at = 64;  // queued messages
+
 asio::awaitable<void> run(client::client& c, const bench_options& b, int& status) {
     if (const auto ec = co_await c.connect()) {
         std::cerr << "Error: " << ec.message() << "\n";
@@ -36,6 +38,15 @@ asio::awaitable<void> run(client::client& c, const bench_options& b, int& status
             std::cerr << "Error: publish: " << ec.message() << "\n";
             status = 1;
             co_return;
+        }
+        // Keep pace with the link: past the window (QoS 1/2) or a full write buffer (QoS 0)
+        // messages wait in the offline queue, a copy each; let the I/O run instead.
+        if (c.queued() >= drain_at) {
+            if (const auto ec = co_await c.drain()) {
+                std::cerr << "Error: " << ec.message() << "\n";
+                status = 1;
+                co_return;
+            }
         }
     }
     // The last message, or the QoS 1 marker after QoS 0 ones, with wait::ack.

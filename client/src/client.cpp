@@ -42,6 +42,11 @@ std::error_code client::publish_now(std::string_view topic, std::string_view pay
                                 retain);
 }
 
+asio::awaitable<std::error_code> client::drain() {
+    auto e = engine_;
+    co_return co_await e->drain();
+}
+
 asio::awaitable<subscribe_result> client::subscribe(subscription one, wait how) {
     std::vector<subscription> subs;
     subs.push_back(std::move(one));

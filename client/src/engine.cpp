@@ -320,7 +320,7 @@ void engine::dispatch(const core::event& e) {
 
 bool engine::can_send_publish(core::qos q) const {
     if (state_ != state::connected || link_failed_) return false;
-    if (q == core::qos::at_most_once) return true;
+    if (q == core::qos::at_most_once) return out_.size() < write_buffer_limit;
     return session_.publishes_in_flight() < opts_.window;
 }
 
@@ -371,6 +371,15 @@ void engine::drain_queue() {
         (void)send_publish(m.topic, m.payload, m.qos, m.retain, std::move(m.acked), std::move(m.sent));
         queue_.pop();
     }
+    if (queue_.empty() && queue_empty_) std::exchange(queue_empty_, nullptr)->set();
+}
+
+asio::awaitable<std::error_code> engine::drain() {
+    if (queue_.empty()) co_return std::error_code{};
+    if (state_ == state::idle || state_ == state::stopped) co_return make_error_code(errc::not_connected);
+    if (!queue_empty_) queue_empty_ = std::make_shared<signal>(ex_);
+    auto waiter = queue_empty_;
+    co_return co_await waiter->wait();
 }
 
 std::error_code engine::publish_now(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
@@ -634,6 +643,7 @@ void engine::fail_all(std::error_code ec) {
     for (auto& p : ping_waiters_) p->set(ec);
     ping_waiters_.clear();
     for (auto& [name, slot] : requests_) slot->done.set(ec);
+    if (queue_empty_) std::exchange(queue_empty_, nullptr)->set(ec);
 }
 
 }  // namespace tether::client::detail

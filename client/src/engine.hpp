@@ -37,6 +37,7 @@ public:
     // later if given.
     std::error_code publish_now(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
                                 bool retain, std::shared_ptr<signal> acked = {}, std::shared_ptr<signal> sent = {});
+    asio::awaitable<std::error_code> drain();
     asio::awaitable<subscribe_result> subscribe(std::vector<subscription> subs, wait how);
     asio::awaitable<std::error_code> unsubscribe(std::vector<std::string> filters, wait how);
     asio::awaitable<std::error_code> ping();
@@ -78,6 +79,10 @@ private:
     // doubles while reads fill it, up to busy_rx; a larger packet grows it to its size.
     static constexpr std::size_t initial_rx = 512;
     static constexpr std::size_t busy_rx = 64 * 1024;
+    // QoS 0 messages go into the write buffer while it holds less than this; beyond, they
+    // wait in the offline queue like QoS 1/2 messages beyond the window. Bounds the memory
+    // a fast producer can pile up, and keeps each write a size the socket takes at once.
+    static constexpr std::size_t write_buffer_limit = 256 * 1024;
 
     [[nodiscard]] core::millis now() const;
     asio::awaitable<void> run(std::shared_ptr<engine> self);
@@ -169,7 +174,8 @@ private:
     std::vector<subscribe_op> deferred_subscribes_;
     std::vector<std::shared_ptr<signal>> ping_waiters_;
     std::shared_ptr<signal> first_connack_;
-    std::shared_ptr<signal> drained_;
+    std::shared_ptr<signal> drained_;      // disconnect(): nothing queued, nothing in flight
+    std::shared_ptr<signal> queue_empty_;  // drain(): nothing queued
     std::function<void(const connection_event&)> on_event_;
     client_stats stats_;
 

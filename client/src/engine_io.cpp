@@ -139,7 +139,9 @@ void engine::on_written(std::error_code ec, std::size_t n) {
                 write_more();
             } else {
                 writing_.clear();
-                write_next();  // what was appended meanwhile, in one write
+                write_next();   // what was appended meanwhile, in one write
+                drain_queue();  // QoS 0 messages that waited for room in the write buffer
+                check_drained();
             }
         }
     }

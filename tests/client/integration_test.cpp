@@ -277,6 +277,52 @@ TEST(Client, PublishNowNeedsNoCoroutine) {
     });
 }
 
+TEST(Client, FastQos0ProducerIsBoundedAndDrainKeepsPace) {
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        options o = local(broker, "firehose");
+        o.offline_queue_limit = 100'000;
+        client c(io.get_executor(), o);
+        CO_ASSERT(!(co_await c.connect()));
+        auto got = std::make_shared<received>();
+        CO_ASSERT(!(co_await c.subscribe(collect("fh/#", qos::at_most_once, got))).ec);
+        // 4 MB of QoS 0 in one turn of the event loop: the write buffer takes 256 KiB, the
+        // rest waits in the offline queue rather than growing the buffer without bound.
+        const std::string payload(1000, 'q');
+        constexpr int count = 4000;
+        for (int i = 0; i < count; ++i) CO_ASSERT(!c.publish_now("fh/t", std::to_string(i) + payload));
+        EXPECT_GT(c.queued(), 3000u);
+        EXPECT_FALSE(co_await c.drain());
+        EXPECT_EQ(c.queued(), 0u);
+        EXPECT_FALSE(co_await c.drain());  // nothing queued: at once
+        // Nothing lost, in order [MQTT-4.6.0-6].
+        CO_ASSERT(co_await eventually([&] { return got->payloads.size() == count; }));
+        for (int i = 0; i < count; ++i) EXPECT_EQ(got->payloads[static_cast<std::size_t>(i)], std::to_string(i) + payload);
+    });
+}
+
+TEST(Client, DrainFailsWhenTheClientStops) {
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client c(io.get_executor(), options{});
+        EXPECT_FALSE(co_await c.drain());  // nothing queued
+        co_return;
+    });
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        options o = local(broker, "stopper");
+        o.window = 1;
+        auto c = std::make_shared<client>(io.get_executor(), o);
+        CO_ASSERT(!(co_await c->connect()));
+        broker.stop();  // nothing will acknowledge: the second message stays queued
+        CO_ASSERT(!c->publish_now("st/t", "1", qos::at_least_once));
+        CO_ASSERT(!c->publish_now("st/t", "2", qos::at_least_once));
+        EXPECT_EQ(c->queued(), 1u);
+        // disconnect() gives up waiting for the queue after 10 ms and stops the client.
+        asio::co_spawn(io, c->disconnect(10ms), asio::detached);
+        EXPECT_EQ(co_await c->drain(), errc::client_stopped);
+    });
+}
+
 TEST(Client, PacketsCoalesceIntoFewWrites) {
     mosquitto_broker broker;
     run_coro([&](asio::io_context& io) -> asio::awaitable<void> {

@@ -142,6 +142,13 @@ public:
     std::error_code publish_now(std::string_view topic, std::string_view payload,
                                 core::qos q = core::qos::at_most_once, bool retain = false);
 
+    // Waits until no message waits in the offline queue: each has gone into the write
+    // buffer or the window. A producer that publishes faster than the link takes messages
+    // (publish_now() in a loop) awaits this when queued() grows, and so keeps pace with the
+    // link instead of copying its backlog into the queue. Completes at once when the queue
+    // is empty. Errors: client_stopped, and the error that stopped reconnecting.
+    asio::awaitable<std::error_code> drain();
+
     // Subscribes. A filter under one the client already holds at the server with enough
     // QoS (e.g. "a/b/c" under "a/#") is served locally with no SUBSCRIBE packet. The
     // subscriptions are restored after a reconnect. May be called before connect(): the
