@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/use_awaitable.hpp>
 #include <random>
 
@@ -15,8 +14,6 @@
 #include "tether/core/topic.hpp"
 
 namespace tether::client::detail {
-
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -44,10 +41,8 @@ std::error_code connack_error(core::connack_code code) {
 
 // Waits for `sig`, or for `limit`; errc::timeout on the latter.
 asio::awaitable<std::error_code> wait_for(signal& sig, std::chrono::steady_clock::duration limit) {
-    asio::steady_timer timer(co_await asio::this_coro::executor, limit);
-    auto result = co_await (sig.wait() || timer.async_wait(use_tuple));
-    if (result.index() == 0) co_return std::get<0>(result);
-    co_return make_error_code(errc::timeout);
+    const auto result = co_await sig.wait_until(std::chrono::steady_clock::now() + limit);
+    co_return result ? *result : make_error_code(errc::timeout);
 }
 
 // Runs an asynchronous handler on its own copy of the message.
@@ -169,9 +164,21 @@ asio::awaitable<std::error_code> engine::attempt() {
 // Its own coroutine, so that what it needs is not kept in attempt()'s frame for as long
 // as the connection lasts.
 asio::awaitable<std::error_code> engine::open_link() {
+    // At the time limit the link is closed under open(), which then fails. A plain timer
+    // and a flag rather than `open() || timer`: the awaitable operators instantiate tens
+    // of kilobytes of code.
+    auto timed_out = std::make_shared<bool>(false);  // shared: the handler may run after this frame is gone
+    auto opened = std::make_shared<bool>(false);
     asio::steady_timer limit(ex_, opts_.connect_timeout);
-    auto result = co_await (link_->open(opts_, tls_.get()) || limit.async_wait(use_tuple));
-    std::error_code ec = result.index() == 0 ? std::get<0>(result) : make_error_code(errc::timeout);
+    limit.async_wait([this, timed_out, opened](std::error_code ec) {
+        if (ec || *opened) return;
+        *timed_out = true;
+        link_->close();
+    });
+    std::error_code ec = co_await link_->open(opts_, tls_.get());
+    *opened = true;
+    limit.cancel();
+    if (*timed_out) ec = make_error_code(errc::timeout);
     if (ec || state_ == state::stopped) {
         link_->close();
         link_failed_ = true;
@@ -212,14 +219,22 @@ void engine::process_events() {
     for (;;) {
         const core::event e = session_.poll(now());
         if (e.type == core::event_type::none) break;
-        if (!e.reply.empty()) append(e.reply);
+        if (!e.reply.empty() && e.type != core::event_type::message) append(e.reply);
         switch (e.type) {
         case core::event_type::connack:
             on_connack(e);
             break;
-        case core::event_type::message:
+        case core::event_type::message: {
+            // The PUBACK or PUBREC goes after the handlers have run: the application has
+            // the message before the server may forget it. Copied first: a handler may
+            // use the session.
+            std::array<std::uint8_t, 4> reply{};
+            const std::size_t n = std::min(e.reply.size(), reply.size());
+            std::copy_n(e.reply.begin(), n, reply.begin());
             dispatch(e);
+            if (n != 0) append(std::span(reply).first(n));
             break;
+        }
         case core::event_type::puback:
         case core::event_type::pubcomp:
         case core::event_type::unsuback:

@@ -99,6 +99,8 @@ void engine::schedule_write() {
     if (write_scheduled_ || write_busy_ || link_failed_ || !link_ || out_.empty()) return;
     // Posted rather than started: a write started now would go out at once, a system call
     // per packet; posted, it takes everything appended until the executor comes round.
+    // (Starting the application's writes at once when the link is idle was tried: no
+    // measurable gain in latency, and fewer packets per write.)
     write_scheduled_ = true;
     ++io_pending_;
     asio::post(ex_, [this] {
@@ -139,7 +141,7 @@ void engine::on_written(std::error_code ec, std::size_t n) {
                 write_more();
             } else {
                 writing_.clear();
-                write_next();   // what was appended meanwhile, in one write
+                write_next();  // what was appended meanwhile, in one write
                 drain_queue();  // QoS 0 messages that waited for room in the write buffer
                 check_drained();
             }

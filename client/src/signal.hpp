@@ -7,6 +7,8 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include "use_tuple.hpp"
+#include <chrono>
+#include <optional>
 #include <system_error>
 
 namespace tether::client::detail {
@@ -30,6 +32,18 @@ public:
             if (!done_) co_return make_error_code(std::errc::operation_canceled);
         }
         co_return ec_;
+    }
+
+    // wait(), giving up at `deadline`: nothing (std::nullopt) if it passes first. For one
+    // waiter at a time (it moves the timer's expiry).
+    asio::awaitable<std::optional<std::error_code>> wait_until(std::chrono::steady_clock::time_point deadline) {
+        if (done_) co_return ec_;
+        timer_.expires_at(deadline);
+        auto [ec] = co_await timer_.async_wait(use_tuple);
+        timer_.expires_at(asio::steady_timer::time_point::max());  // wait() relies on it
+        if (done_) co_return ec_;
+        if (ec) co_return make_error_code(std::errc::operation_canceled);  // the waiter's own cancellation
+        co_return std::nullopt;
     }
 
 private:

@@ -192,5 +192,30 @@ TEST(Tls, SniAndAlpnAreOffered) {
     EXPECT_EQ(seen.alpn_chosen, "x-amzn-mqtt-ca");
 }
 
+// A server that accepts and then says nothing: connect() gives up after connect_timeout,
+// whether it is waiting for the TLS handshake or, over plain TCP, for CONNACK.
+TEST(Tls, SilentServerTimesOut) {
+    for (const bool tls : {true, false}) {
+        run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+            asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+            asio::ip::tcp::socket held(io);
+            acceptor.async_accept(held, [](std::error_code) {});  // accepted, never answered
+            options o;
+            o.host = "127.0.0.1";
+            o.port = acceptor.local_endpoint().port();
+            o.client_id = "patient";
+            o.tls.enabled = tls;
+            o.tls.insecure_skip_verify_dangerous = true;
+            o.connect_timeout = 300ms;
+            client c(io.get_executor(), o);
+            const auto t0 = std::chrono::steady_clock::now();
+            EXPECT_EQ(co_await c.connect(), errc::timeout) << (tls ? "TLS" : "TCP");
+            const auto took = std::chrono::steady_clock::now() - t0;
+            EXPECT_GE(took, 250ms);
+            EXPECT_LT(took, 5s);  // loaded CI machines are slow, but not this slow
+        });
+    }
+}
+
 }  // namespace
 }  // namespace tether::client
