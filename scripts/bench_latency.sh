@@ -6,12 +6,12 @@
 # Never fails on speed; fails only if a program does.
 #
 #   bash scripts/bench_latency.sh                  # 5 runs of 5,000 messages, rate 1,000/s
-#   RUNS=9 COUNT=10000 RATE=5000 bash scripts/bench_latency.sh
+#   RUNS=9 LATENCY_COUNT=10000 RATE=5000 bash scripts/bench_latency.sh
 #   bash scripts/bench_latency.sh --tiny           # CI: does every program build and complete?
 set -euo pipefail
 
 runs=${RUNS:-5}
-count=${COUNT:-5000}
+count=${LATENCY_COUNT:-5000}
 rate=${RATE:-1000}
 size=${SIZE:-64}
 if [ "${1:-}" = "--tiny" ]; then runs=1 count=200; fi
@@ -19,21 +19,30 @@ if [ "${1:-}" = "--tiny" ]; then runs=1 count=200; fi
 # shellcheck source=scripts/bench_lib.sh
 source "$(dirname "$0")/bench_lib.sh"
 bench_build tether lat_mosquitto lat_paho
+# The broker on one CPU and the client process on another, for every client alike: left
+# to the scheduler, a run lands either on one CPU (about 15 us a round trip) or across two
+# (about 70 us, a wake-up of an idle CPU in this VM), and the medians measure that.
+pin=()
+if [ "$(nproc)" -ge 2 ]; then
+  broker_cpu=1
+  pin=(taskset -c 0)
+fi
 start_mosquitto
 port=$mosquitto_port
 
 machine_line
 echo "# $runs runs each, $count messages of $size B after 200 to warm up; fixed rate $rate/s; clients alternate"
+[ ${#pin[@]} -gt 0 ] && echo "# broker on CPU 1, clients on CPU 0"
 results="$work/results"
 for mode in 0 "$rate"; do
   for qos in 0 1 2; do
     for _ in $(seq "$runs"); do
       for client in tether libmosquitto paho; do
         case $client in
-          tether) line=$(timeout 300 ./build/tools/tether bench latency --host 127.0.0.1 --port "$port" --qos "$qos" \
+          tether) line=$(timeout 300 "${pin[@]}" ./build/tools/tether bench latency --host 127.0.0.1 --port "$port" --qos "$qos" \
                            --count "$count" --size "$size" --rate "$mode") ;;
-          libmosquitto) line=$(timeout 300 ./build/bench/lat_mosquitto 127.0.0.1 "$port" "$qos" "$count" "$size" "$mode") ;;
-          paho) line=$(timeout 300 ./build/bench/lat_paho 127.0.0.1 "$port" "$qos" "$count" "$size" "$mode") ;;
+          libmosquitto) line=$(timeout 300 "${pin[@]}" ./build/bench/lat_mosquitto 127.0.0.1 "$port" "$qos" "$count" "$size" "$mode") ;;
+          paho) line=$(timeout 300 "${pin[@]}" ./build/bench/lat_paho 127.0.0.1 "$port" "$qos" "$count" "$size" "$mode") ;;
         esac
         echo "$line" >>"$results"
       done

@@ -31,13 +31,18 @@ wait_for_port() {
 # call: the broker must stay a child of this shell, to be stopped on exit). Nagle off (set_tcp_nodelay):
 # with it on, small acknowledgements wait for delayed ACKs and every client measures the
 # same 40 ms stalls instead of itself. Extra configuration lines may follow as arguments.
+# With broker_cpu set, the broker is pinned to that CPU.
 start_mosquitto() {
   local port conf
   port=$(free_port)
   conf="$work/mosquitto-$port.conf"
   printf 'user root\nlistener %s 127.0.0.1\nallow_anonymous true\nlog_dest none\nset_tcp_nodelay true\n' "$port" >"$conf"
   for line in "$@"; do echo "$line" >>"$conf"; done
-  mosquitto -c "$conf" >/dev/null 2>&1 &
+  if [ -n "${broker_cpu:-}" ]; then
+    taskset -c "$broker_cpu" mosquitto -c "$conf" >/dev/null 2>&1 &
+  else
+    mosquitto -c "$conf" >/dev/null 2>&1 &
+  fi
   bench_pids+=($!)
   wait_for_port "$port"
   mosquitto_port=$port
