@@ -85,7 +85,7 @@ int run_bench_pub(const bench_options& b) {
     o.reconnect.enabled = false;
     client::client c(io.get_executor(), o);
     int status = 0;
-    return run_to_completion(io, run(c, b, status), status);
+    return run_to_completion(io, run(c, b, status), status, b.spin);
 }
 
 }  // namespace tether::tools

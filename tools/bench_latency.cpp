@@ -4,7 +4,8 @@
 // difference on arrival. --rate 0 (the default) sends one message at a time, the next once
 // the previous has arrived; a positive rate sends on a fixed schedule. The first 200
 // messages warm up and are not counted. Prints p50/p90/p99/max in microseconds and how
-// many messages never arrived.
+// many messages never arrived. --spin polls instead of sleeping (no wake-up latency, a
+// whole core busy).
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -131,7 +132,7 @@ int run_bench_latency(const bench_options& b) {
     r.total = warmup + b.count;
     r.us.assign(static_cast<std::size_t>(b.count), -1.0);
     int status = 0;
-    return run_to_completion(io, run(pub, sub, r, b, status), status);
+    return run_to_completion(io, run(pub, sub, r, b, status), status, b.spin);
 }
 
 }  // namespace tether::tools

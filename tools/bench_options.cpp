@@ -18,7 +18,7 @@ namespace {
 constexpr const char* usage =
     "Usage: tether bench pub --host H --port P --qos Q --count N --size BYTES --inflight W\n"
     "       tether bench pub --clients C [--duration S] [--rate R] [--qos Q] [--size BYTES] ...\n"
-    "       tether bench latency --host H --port P --qos Q --count N --size BYTES [--rate R]\n";
+    "       tether bench latency --host H --port P --qos Q --count N --size BYTES [--rate R] [--spin]\n";
 
 template <class T>
 bool number(const std::string& s, T low, T high, T& out) {
@@ -36,6 +36,10 @@ bool parse_bench_options(const std::vector<std::string>& args, bench_options& b)
     b.mode = args[0];
     for (std::size_t i = 1; i < args.size(); ++i) {
         const std::string& a = args[i];
+        if (a == "--spin") {
+            b.spin = true;
+            continue;
+        }
         if (i + 1 >= args.size()) {
             std::cerr << "Error: " << a << " needs a value.\n";
             return false;
@@ -62,7 +66,7 @@ bool parse_bench_options(const std::vector<std::string>& args, bench_options& b)
         } else if (a == "--rate") {
             ok = number(v, 0.0, 1e7, b.rate);
         } else {
-            std::cerr << "Error: Unknown option '" << a << "'.\n" << usage;
+            std::cerr << "Error: Unknown option '" << a << "'.\n";
             return false;
         }
         if (!ok) {
@@ -73,12 +77,16 @@ bool parse_bench_options(const std::vector<std::string>& args, bench_options& b)
     return true;
 }
 
-int run_to_completion(asio::io_context& io, asio::awaitable<void> task, int& status) {
+int run_to_completion(asio::io_context& io, asio::awaitable<void> task, int& status, bool spin) {
     asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) {
         if (e) status = 1;
         io.stop();
     });
-    io.run();
+    if (spin) {
+        while (!io.stopped()) io.poll();
+    } else {
+        io.run();
+    }
     return status;
 }
 

@@ -25,6 +25,9 @@ struct bench_options {
     double rate = 0;      // pub --clients: messages per second per connection (default 1);
                           // latency: messages per second (0: one at a time)
     bool qos_given = false;
+    // Run the io_context with poll() in a loop instead of run(): the thread never sleeps,
+    // so no wake-up latency, at the cost of a whole core.
+    bool spin = false;
 };
 
 // Parses `args` (after "bench"). Returns false after printing the reason on stderr.
@@ -35,8 +38,8 @@ int run_bench_scale(const bench_options& b);    // --clients C: many slow connec
 int run_bench_latency(const bench_options& b);  // publisher -> broker -> subscriber
 
 // Runs `task` on `io` until it finishes, then returns `status` (which the task sets; an
-// exception escaping the task makes it 1).
-int run_to_completion(asio::io_context& io, asio::awaitable<void> task, int& status);
+// exception escaping the task makes it 1). With `spin`, polls instead of blocking.
+int run_to_completion(asio::io_context& io, asio::awaitable<void> task, int& status, bool spin = false);
 
 // CPU seconds (user + system) used by this process so far.
 double cpu_seconds();

@@ -164,7 +164,7 @@ int run_bench_scale(const bench_options& b) {
         r.clients.push_back(std::make_unique<client::client>(io.get_executor(), o));
     }
     int status = 0;
-    return run_to_completion(io, run(r, io, status), status);
+    return run_to_completion(io, run(r, io, status), status, opts.spin);
 }
 
 }  // namespace tether::tools

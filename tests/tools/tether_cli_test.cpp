@@ -188,6 +188,11 @@ TEST(TetherCli, ErrorsAreOneLineAndNonZero) {
         {cmd({"pub", "-p", port, "-t", "a/+", "-m", "x"}), "Error: publish failed: invalid argument"},
         {cmd({"frobnicate"}), "Error: unknown command 'frobnicate'"},
         {cmd({"bench", "pub", "--qos", "3"}), "Error: Invalid value for --qos: 3"},
+        {cmd({"bench", "pub", "--clients", "0"}), "Error: Invalid value for --clients: 0"},
+        {cmd({"bench", "latency", "--bogus", "1"}), "Error: Unknown option '--bogus'."},
+        {cmd({"bench", "latency", "--port", nobody}), "Error: Connection refused"},
+        {cmd({"bench", "pub", "--port", nobody, "--clients", "3", "--duration", "1"}),
+         "Error: 3 connections failed, the first with connect: Connection refused"},
     };
     for (const row& r : rows) {
         const auto result = run(r.argv, "", 10s);
