@@ -1,8 +1,10 @@
 #pragma once
-// The client's engine: one core session, one connection at a time, and the coroutines
-// that move bytes (reader, writer, ticker) and reconnect. Everything runs on one
-// executor, so nothing here locks. Owned through a shared_ptr that every coroutine holds,
-// so the engine outlives whatever is still running when the client goes away.
+// The client's engine: one core session, one connection at a time, the completion
+// handlers that move its bytes (reading, writing, the keep-alive ticker: engine_io.cpp)
+// and the coroutine that connects and reconnects (run, attempt). Everything runs on one
+// executor, so nothing here locks. Owned through a shared_ptr that run() and every API
+// coroutine hold, so the engine outlives whatever is still running when the client goes
+// away; the I/O handlers hold `this`, and attempt() outlasts them.
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
