@@ -108,7 +108,7 @@ asio::awaitable<void> engine::run(std::shared_ptr<engine> self) {
         if (!ever_connected_) {
             // The first connection failed: report it to connect() and try no more.
             state_ = state::idle;
-            first_connack_->set(ec);
+            if (first_connack_) first_connack_->set(ec);
             fail_all(ec);
             break;
         }
@@ -291,7 +291,7 @@ void engine::on_connack(const core::event& e) {
     ever_connected_ = true;
     got_connack_ = true;
     ++stats_.connections;
-    if (first_connack_) first_connack_->set();
+    if (first_connack_) std::exchange(first_connack_, nullptr)->set();  // connect() holds its own copy
     emit(connection_state::connected, {}, e.connack.session_present);
     // Subscribe again on every connection, also when the server says it kept our session:
     // a broker that restarted from an older save says so too, without the subscriptions
@@ -422,14 +422,33 @@ std::error_code engine::publish_now(std::string_view topic, std::span<const std:
 
 asio::awaitable<std::error_code> engine::publish(std::string_view topic, std::span<const std::uint8_t> payload,
                                                  core::qos q, wait how, bool retain) {
-    std::shared_ptr<signal> acked;
-    std::shared_ptr<signal> sent;
-    if (how == wait::ack) acked = std::make_shared<signal>(ex_);
-    if (how == wait::sent) sent = std::make_shared<signal>(ex_);
-    if (const auto ec = publish_now(topic, payload, q, retain, acked, sent)) co_return ec;
-    if (acked) co_return co_await acked->wait();
-    if (sent) co_return co_await sent->wait();
-    co_return std::error_code{};
+    std::shared_ptr<signal> waiter;
+    if (how != wait::none) waiter = take_signal();
+    std::shared_ptr<signal> acked = how == wait::ack ? waiter : nullptr;
+    std::shared_ptr<signal> sent = how == wait::sent ? waiter : nullptr;
+    if (const auto ec = publish_now(topic, payload, q, retain, std::move(acked), std::move(sent))) {
+        give_back(std::move(waiter));
+        co_return ec;
+    }
+    if (!waiter) co_return std::error_code{};
+    const std::error_code ec = co_await waiter->wait();
+    give_back(std::move(waiter));
+    co_return ec;
+}
+
+std::shared_ptr<signal> engine::take_signal() {
+    if (spare_signals_.empty()) return std::make_shared<signal>(ex_);
+    auto s = std::move(spare_signals_.back());
+    spare_signals_.pop_back();
+    return s;
+}
+
+void engine::give_back(std::shared_ptr<signal> s) {
+    // Only one nobody else holds (a QoS 1/2 flight keeps its `sent` signal until the
+    // acknowledgement): it is then reset and reused by the next publish.
+    if (!s || s.use_count() != 1 || spare_signals_.size() >= max_spare_signals) return;
+    s->reset();
+    spare_signals_.push_back(std::move(s));
 }
 
 // ---------------------------------------------------------------- subscribe

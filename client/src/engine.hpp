@@ -122,6 +122,10 @@ private:
     void append(std::span<const std::uint8_t> bytes);
     void watch_sent(const std::shared_ptr<signal>& sig, std::uint16_t packet_id);
     bool can_send_publish(core::qos q) const;
+    // The waiters of publish(wait::sent / wait::ack), reused: one allocation each per
+    // message otherwise.
+    std::shared_ptr<signal> take_signal();
+    void give_back(std::shared_ptr<signal> s);
     std::error_code send_publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
                                  bool retain, std::shared_ptr<signal> acked, std::shared_ptr<signal> sent);
     void drain_queue();
@@ -178,6 +182,8 @@ private:
     std::shared_ptr<signal> first_connack_;
     std::shared_ptr<signal> drained_;      // disconnect(): nothing queued, nothing in flight
     std::shared_ptr<signal> queue_empty_;  // drain(): nothing queued
+    static constexpr std::size_t max_spare_signals = 16;
+    std::vector<std::shared_ptr<signal>> spare_signals_;
     std::function<void(const connection_event&)> on_event_;
     client_stats stats_;
 

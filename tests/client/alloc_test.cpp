@@ -45,6 +45,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
+options local(const test::mosquitto_broker& broker, std::string client_id) {
+    options o;
+    o.host = "127.0.0.1";
+    o.port = broker.port();
+    o.client_id = std::move(client_id);
+    return o;
+}
+
 class Allocations : public testing::TestWithParam<int> {};
 
 TEST_P(Allocations, NonePerPublishedMessageInSteadyState) {
@@ -53,10 +61,7 @@ TEST_P(Allocations, NonePerPublishedMessageInSteadyState) {
     // delayed ACKs, 40 ms a round. Not what this test measures.
     test::mosquitto_broker broker({.extra_config = "set_tcp_nodelay true"});
     test::run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-        options o;
-        o.host = "127.0.0.1";
-        o.port = broker.port();
-        o.client_id = "frugal";
+        options o = local(broker, "frugal");
         o.window = 100;
         client c(io.get_executor(), o);
         CO_ASSERT(!(co_await c.connect()));
@@ -94,6 +99,28 @@ TEST_P(Allocations, NonePerPublishedMessageInSteadyState) {
 
 INSTANTIATE_TEST_SUITE_P(Qos, Allocations, testing::Values(0, 1, 2));
 
+// One at a time with wait::ack (QoS 1, 2) or wait::sent (QoS 0), as a device reporting a
+// reading and waiting for it to be safe: the waiter is reused, nothing is allocated.
+TEST_P(Allocations, NonePerAwaitedPublish) {
+    const auto q = static_cast<qos>(GetParam());
+    const wait how = q == qos::at_most_once ? wait::sent : wait::ack;
+    test::mosquitto_broker broker({.extra_config = "set_tcp_nodelay true"});
+    test::run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client c(io.get_executor(), local(broker, "patient"));
+        CO_ASSERT(!(co_await c.connect()));
+        const std::string payload(64, 'x');
+        for (int i = 0; i < 500; ++i) CO_ASSERT(!(co_await c.publish("patient/t", payload, q, how)));  // warm-up
+        const std::size_t before = allocations.load();
+        constexpr int count = 2000;
+        for (int i = 0; i < count; ++i) CO_ASSERT(!(co_await c.publish("patient/t", payload, q, how)));
+        const std::size_t used = allocations.load() - before;
+        std::cout << "[ allocs   ] QoS " << GetParam() << ", awaited one at a time: " << used << " allocations for "
+                  << count << " messages\n";
+        EXPECT_LE(used, 10u);
+        EXPECT_FALSE(co_await c.disconnect());
+    });
+}
+
 // The heap an idle connection holds, with the default options: the budget behind "at most
 // 8 KiB of resident memory per idle plain-TCP connection" (tether bench pub --clients
 // measures the resident figure; the kernel's socket buffers are not in it).
@@ -108,11 +135,7 @@ TEST(Memory, IdleConnectionHoldsLittleHeap) {
         clients.reserve(count);
         const auto before = static_cast<double>(mallinfo2().uordblks);  // every malloc, Asio's and OpenSSL's too
         for (int i = 0; i < count; ++i) {
-            options o;
-            o.host = "127.0.0.1";
-            o.port = broker.port();
-            o.client_id = "idle-" + std::to_string(i);
-            clients.push_back(std::make_unique<client>(io.get_executor(), o));
+            clients.push_back(std::make_unique<client>(io.get_executor(), local(broker, "idle-" + std::to_string(i))));
             CO_ASSERT(!(co_await clients.back()->connect()));
         }
         const double per_connection = (static_cast<double>(mallinfo2().uordblks) - before) / count;
