@@ -29,17 +29,21 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr long connect_concurrency = 256;  // connects under way at once: keeps the broker's accept queue short
 
 struct scale_run {
-    explicit scale_run(const bench_options& opts) : b(opts) {}
+    scale_run(const bench_options& opts, asio::io_context& io) : b(opts), phase_over(io) {}
     const bench_options& b;
     std::vector<std::unique_ptr<client::client>> clients;
     std::string payload;
     std::vector<double> latencies_us;
     long next_to_connect = 0;
     long busy = 0;  // coroutines of the current phase still running
+    asio::steady_timer phase_over;  // cancelled when the last of them finishes
     long errors = 0;
     std::string first_error;
     std::uint64_t base_rss = 0;  // before the clients were made
 
+    void finished() {
+        if (--busy == 0) phase_over.cancel();
+    }
     void fail(const char* what, std::error_code ec) {
         if (errors++ == 0) first_error = std::string(what) + ": " + ec.message();
     }
@@ -51,10 +55,9 @@ double per_connection(const scale_run& r, std::uint64_t rss) {
 
 // Waits until every coroutine of a phase has finished.
 asio::awaitable<void> join(scale_run& r) {
-    asio::steady_timer poll(co_await asio::this_coro::executor);
     while (r.busy != 0) {
-        poll.expires_after(std::chrono::milliseconds(5));
-        co_await poll.async_wait(use_tuple);
+        r.phase_over.expires_at(asio::steady_timer::time_point::max());
+        co_await r.phase_over.async_wait(use_tuple);
     }
 }
 
@@ -63,7 +66,7 @@ asio::awaitable<void> connector(scale_run& r) {
         auto& c = *r.clients[static_cast<std::size_t>(r.next_to_connect++)];
         if (const auto ec = co_await c.connect()) r.fail("connect", ec);
     }
-    --r.busy;
+    r.finished();
 }
 
 asio::awaitable<void> publisher(scale_run& r, std::size_t i, clock::time_point start) {
@@ -84,12 +87,12 @@ asio::awaitable<void> publisher(scale_run& r, std::size_t i, clock::time_point s
         }
         r.latencies_us.push_back(std::chrono::duration<double, std::micro>(clock::now() - t0).count());
     }
-    --r.busy;
+    r.finished();
 }
 
 asio::awaitable<void> disconnector(scale_run& r, client::client& c) {
     (void)co_await c.disconnect(std::chrono::seconds(5));
-    --r.busy;
+    r.finished();
 }
 
 asio::awaitable<void> run(scale_run& r, asio::io_context& io, int& status) {
@@ -149,7 +152,7 @@ int run_bench_scale(const bench_options& b) {
     bench_options opts = b;
     if (!b.qos_given) opts.qos = client::qos::at_least_once;
     asio::io_context io(1);
-    scale_run r(opts);
+    scale_run r(opts, io);
     r.payload.assign(static_cast<std::size_t>(opts.size), 'x');
     r.clients.reserve(static_cast<std::size_t>(opts.clients));
     r.latencies_us.reserve(static_cast<std::size_t>(static_cast<double>(opts.clients * opts.duration_s) *

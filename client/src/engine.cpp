@@ -165,20 +165,20 @@ asio::awaitable<std::error_code> engine::attempt() {
 // as the connection lasts.
 asio::awaitable<std::error_code> engine::open_link() {
     // At the time limit the link is closed under open(), which then fails. A plain timer
-    // and a flag rather than `open() || timer`: the awaitable operators instantiate tens
-    // of kilobytes of code.
-    auto timed_out = std::make_shared<bool>(false);  // shared: the handler may run after this frame is gone
-    auto opened = std::make_shared<bool>(false);
+    // rather than `open() || timer`: the awaitable operators instantiate tens of kilobytes
+    // of code. The outcome is shared: the handler may run after this frame is gone.
+    enum class outcome { pending, opened, timed_out };
+    auto result = std::make_shared<outcome>(outcome::pending);
     asio::steady_timer limit(ex_, opts_.connect_timeout);
-    limit.async_wait([this, timed_out, opened](std::error_code ec) {
-        if (ec || *opened) return;
-        *timed_out = true;
+    limit.async_wait([this, result](std::error_code ec) {
+        if (ec || *result != outcome::pending) return;
+        *result = outcome::timed_out;
         link_->close();
     });
     std::error_code ec = co_await link_->open(opts_, tls_.get());
-    *opened = true;
     limit.cancel();
-    if (*timed_out) ec = make_error_code(errc::timeout);
+    if (*result == outcome::timed_out) ec = make_error_code(errc::timeout);
+    *result = outcome::opened;
     if (ec || state_ == state::stopped) {
         link_->close();
         link_failed_ = true;
@@ -424,9 +424,8 @@ asio::awaitable<std::error_code> engine::publish(std::string_view topic, std::sp
                                                  core::qos q, wait how, bool retain) {
     std::shared_ptr<signal> waiter;
     if (how != wait::none) waiter = take_signal();
-    std::shared_ptr<signal> acked = how == wait::ack ? waiter : nullptr;
-    std::shared_ptr<signal> sent = how == wait::sent ? waiter : nullptr;
-    if (const auto ec = publish_now(topic, payload, q, retain, std::move(acked), std::move(sent))) {
+    if (const auto ec = publish_now(topic, payload, q, retain, how == wait::ack ? waiter : nullptr,
+                                    how == wait::sent ? waiter : nullptr)) {
         give_back(std::move(waiter));
         co_return ec;
     }

@@ -13,6 +13,7 @@
 
 #include "../support/broker.hpp"
 #include "../support/coro_test.hpp"
+#include "../support/loopback.hpp"
 #include "tether/client/client.hpp"
 
 namespace {
@@ -46,11 +47,7 @@ namespace {
 using namespace std::chrono_literals;
 
 options local(const test::mosquitto_broker& broker, std::string client_id) {
-    options o;
-    o.host = "127.0.0.1";
-    o.port = broker.port();
-    o.client_id = std::move(client_id);
-    return o;
+    return test::loopback(broker.port(), std::move(client_id));
 }
 
 class Allocations : public testing::TestWithParam<int> {};

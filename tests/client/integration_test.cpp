@@ -10,6 +10,7 @@
 
 #include "../support/broker.hpp"
 #include "../support/coro_test.hpp"
+#include "../support/loopback.hpp"
 #include "tether/client/client.hpp"
 #include "transport.hpp"
 
@@ -23,10 +24,7 @@ using test::run_coro;
 using test::sleep_for;
 
 options local(const mosquitto_broker& b, std::string id) {
-    options o;
-    o.host = "127.0.0.1";
-    o.port = b.port();
-    o.client_id = std::move(id);
+    options o = test::loopback(b.port(), std::move(id));
     o.keep_alive_s = 30;
     return o;
 }

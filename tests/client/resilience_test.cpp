@@ -13,6 +13,7 @@
 
 #include "../support/broker.hpp"
 #include "../support/coro_test.hpp"
+#include "../support/loopback.hpp"
 #include "../support/proxy.hpp"
 #include "tether/client/client.hpp"
 
@@ -27,10 +28,7 @@ using test::sleep_for;
 using test::tcp_proxy;
 
 options via(std::uint16_t port, std::string id, bool clean) {
-    options o;
-    o.host = "127.0.0.1";
-    o.port = port;
-    o.client_id = std::move(id);
+    options o = test::loopback(port, std::move(id));
     o.clean_session = clean;
     o.keep_alive_s = 5;
     o.reconnect.initial_delay = 10ms;
