@@ -16,7 +16,8 @@ CXX=clang++ cmake -S . -B build-fuzz -DTETHER_BUILD_FUZZERS=ON -DTETHER_BUILD_TE
 cmake --build build-fuzz -j2 >/dev/null
 
 mkdir -p build-fuzz/artifacts
-for name in decode session; do
+# One fuzzer per folder of fuzz/corpus: fuzz/corpus/NAME is the seed corpus of fuzz_NAME.
+for name in $(ls fuzz/corpus); do
   work="build-fuzz/corpus-$name"
   mkdir -p "$work"
   echo "fuzz: $name for ${seconds}s"

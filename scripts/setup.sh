@@ -12,6 +12,11 @@ packages=(
   libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev libstdc++-arm-none-eabi-newlib
   clang libclang-rt-14-dev                     # libFuzzer, ASan, UBSan
   libmosquitto-dev libpaho-mqtt-dev            # peers in the benchmarks only
+  nlohmann-json3-dev                           # the one JSON type (json5/, device/, cloud/)
+  libsqlite3-dev libpq-dev postgresql          # the cloud's storage engines; tests start their own PostgreSQL
+  libcpp-httplib-dev libjs-chart.js            # the cloud's web server and the Device Manager's charts
+  rabbitmq-server nats-server                  # more brokers (and clusters) for the client's tests
+  chromium chromium-driver                     # a real browser for the Device Manager's tests
 )
 
 as_root=()

@@ -175,7 +175,7 @@ asio::awaitable<std::error_code> engine::open_link() {
         *result = outcome::timed_out;
         link_->close();
     });
-    std::error_code ec = co_await link_->open(opts_, tls_.get());
+    std::error_code ec = co_await link_->open(current_endpoint(), opts_, tls_.get());
     limit.cancel();
     if (*result == outcome::timed_out) ec = make_error_code(errc::timeout);
     *result = outcome::opened;
@@ -185,6 +185,11 @@ asio::awaitable<std::error_code> engine::open_link() {
         co_return ec ? ec : make_error_code(errc::client_stopped);
     }
     co_return std::error_code{};
+}
+
+endpoint engine::current_endpoint() const {
+    if (endpoint_index_ == 0) return {opts_.host, opts_.port};
+    return opts_.more_endpoints[endpoint_index_ - 1];
 }
 
 bool engine::send_connect() {

@@ -91,6 +91,8 @@ private:
     asio::awaitable<std::error_code> attempt();
     asio::awaitable<std::error_code> open_link();
     bool send_connect();  // false: the options make no valid CONNECT
+    // The broker of this attempt: host:port, then each of more_endpoints, round the list.
+    [[nodiscard]] endpoint current_endpoint() const;
 
     // The connection's I/O (engine_io.cpp): completion handlers, not coroutines.
     void start_io();
@@ -155,6 +157,7 @@ private:
     bool link_failed_ = true;
     std::error_code link_error_;
     std::chrono::steady_clock::time_point connect_deadline_;
+    std::size_t endpoint_index_ = 0;  // into host:port + more_endpoints; moves on after a failure
 
     std::vector<std::uint8_t> out_;      // packets for the next write
     std::vector<std::uint8_t> writing_;  // packets being written

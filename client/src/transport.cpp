@@ -64,9 +64,9 @@ std::unique_ptr<asio::ssl::context> make_tls_context(const tls_options& tls, std
     return ctx;
 }
 
-asio::awaitable<std::error_code> transport::open(const options& opts, asio::ssl::context* tls) {
+asio::awaitable<std::error_code> transport::open(const endpoint& to, const options& opts, asio::ssl::context* tls) {
     asio::ip::tcp::resolver resolver(tcp_.get_executor());
-    auto [rec, results] = co_await resolver.async_resolve(opts.host, std::to_string(opts.port), use_tuple);
+    auto [rec, results] = co_await resolver.async_resolve(to.host, std::to_string(to.port), use_tuple);
     if (rec) co_return rec;
     std::vector<asio::ip::tcp::endpoint> endpoints;
     for (const auto& r : results) endpoints.push_back(r.endpoint());
@@ -75,7 +75,7 @@ asio::awaitable<std::error_code> transport::open(const options& opts, asio::ssl:
 
     tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(tcp_, *tls);
     SSL* ssl = tls_->native_handle();
-    const std::string& name = opts.tls.server_name.empty() ? opts.host : opts.tls.server_name;
+    const std::string& name = opts.tls.server_name.empty() ? to.host : opts.tls.server_name;
     std::error_code addr_ec;
     const auto address = asio::ip::make_address(name, addr_ec);
     if (addr_ec) {

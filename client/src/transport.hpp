@@ -28,10 +28,10 @@ class transport {
 public:
     explicit transport(const asio::any_io_executor& ex) : tcp_(ex) {}
 
-    // Resolves, connects to the first address that answers, and shakes hands when `tls`
-    // is set. Errors: resolver errors, the last address's connect error, TLS errors
-    // (a certificate that fails verification gives SSL_R_CERTIFICATE_VERIFY_FAILED).
-    asio::awaitable<std::error_code> open(const options& opts, asio::ssl::context* tls);
+    // Resolves `to`, connects to the first of its addresses that answers, and shakes hands
+    // when `tls` is set. Errors: resolver errors, the last address's connect error, TLS
+    // errors (a certificate that fails verification gives SSL_R_CERTIFICATE_VERIFY_FAILED).
+    asio::awaitable<std::error_code> open(const endpoint& to, const options& opts, asio::ssl::context* tls);
 
     // Connects to the first of `endpoints` that accepts, in order (IPv6 and IPv4 alike).
     // Errors: the last endpoint's connect error; asio::error::not_found when there are none.

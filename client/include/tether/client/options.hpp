@@ -41,7 +41,11 @@ struct tls_options {
     std::string cert_file{};   // PEM client certificate, for mutual TLS
     std::string key_file{};    // PEM private key of cert_file
     std::vector<std::string> alpn{};  // e.g. {"x-amzn-mqtt-ca"}; empty: no ALPN
-    std::string server_name{};        // SNI and host-name check; empty: options::host
+    std::string server_name{};        // SNI and host-name check; empty: the endpoint's host
+    std::string ca_path{};     // a directory of hashed CA certificates (c_rehash), beside or instead of ca_file
+    bool use_os_certs = false; // also trust the system's default store when ca_file/ca_path are set
+    std::string ciphers{};     // OpenSSL cipher list for TLS 1.2 and below; empty: OpenSSL's default
+    std::string version{};     // "tlsv1.2" or "tlsv1.3": the lowest version accepted; empty: TLS 1.2
     // Keeps verifying the certificate chain but not that it names this host (as
     // mosquitto_pub --insecure). Anyone holding any certificate of the same CA can then
     // stand in for the server.
@@ -59,9 +63,22 @@ struct reconnect_policy {
     std::chrono::milliseconds max_delay{30'000};
 };
 
+// One broker address. A name may resolve to several addresses; each is tried in turn.
+struct endpoint {
+    std::string host = "localhost";
+    std::uint16_t port = 1883;
+};
+
 struct options {
     std::string host = "localhost";  // a name may resolve to several addresses; each is tried
     std::uint16_t port = 1883;
+    // More brokers (members of one cluster), as Paho's serverURIs: when an attempt fails or
+    // a connection is lost, the next attempt goes to the next endpoint, round the list
+    // host:port, endpoints[0], endpoints[1], ...
+    std::vector<endpoint> more_endpoints{};
+    std::string bind_address{};  // the local address to connect from (mosquitto -A); empty: any
+    // A Unix-domain socket path to connect to instead of host:port (mosquitto --unix).
+    std::string unix_socket{};
     std::string client_id{};           // empty: the server assigns one (needs clean_session)
     std::uint16_t keep_alive_s = 60;
     bool clean_session = true;
