@@ -48,8 +48,14 @@ void session::connection_lost() noexcept {
 
 void session::reset() noexcept {
     connection_lost();
-    out_count_ = in_count_ = publish_count_ = out_head_ = 0;
+    abandon_outbound();
+    inbound_clear();
     err_ = error::none;
+}
+
+void session::abandon_outbound() noexcept {
+    out_count_ = publish_count_ = out_head_ = 0;
+    resend_next_ = resend_end_ = 0;
 }
 
 send_result session::disconnect(std::span<std::uint8_t> out) noexcept {
@@ -216,10 +222,68 @@ bool session::rx_rebind(std::span<std::uint8_t> rx) noexcept {
     return true;
 }
 
-std::size_t session::find_inbound(std::uint16_t id) const noexcept {
+// ---------------------------------------------------------------- inbound QoS 2 ids
+
+namespace {
+constexpr std::uint16_t id_bit(std::uint16_t id) noexcept { return static_cast<std::uint16_t>(1u << (id & 15u)); }
+}  // namespace
+
+bool session::inbound_has(std::uint16_t id) const noexcept {
+    if (in_ids_.size() >= inbound_qos2_bitmap_size) return (in_ids_[id >> 4] & id_bit(id)) != 0;
+    for (std::size_t i = 0; i < in_count_; ++i) {
+        if (in_ids_[i] == id) return true;
+    }
+    return false;
+}
+
+void session::inbound_add(std::uint16_t id) noexcept {
+    if (in_ids_.size() >= inbound_qos2_bitmap_size) {
+        in_ids_[id >> 4] = static_cast<std::uint16_t>(in_ids_[id >> 4] | id_bit(id));
+    } else {
+        in_ids_[in_count_] = id;
+    }
+    ++in_count_;
+}
+
+void session::inbound_remove(std::uint16_t id) noexcept {
+    if (!inbound_has(id)) return;
+    if (in_ids_.size() >= inbound_qos2_bitmap_size) {
+        in_ids_[id >> 4] = static_cast<std::uint16_t>(in_ids_[id >> 4] & ~id_bit(id));
+        --in_count_;
+        return;
+    }
     std::size_t i = 0;
-    while (i < in_count_ && in_ids_[i] != id) ++i;
-    return i;
+    while (in_ids_[i] != id) ++i;
+    in_ids_[i] = in_ids_[--in_count_];
+}
+
+void session::inbound_clear() noexcept {
+    if (in_ids_.size() >= inbound_qos2_bitmap_size) {
+        for (std::size_t i = 0; i < inbound_qos2_bitmap_size; ++i) in_ids_[i] = 0;
+    }
+    in_count_ = 0;
+}
+
+bool session::rebind_inbound_qos2(std::span<std::uint16_t> ids) noexcept {
+    const bool to_bitmap = ids.size() >= inbound_qos2_bitmap_size;
+    if (!to_bitmap && ids.size() < in_count_) return false;
+    if (to_bitmap) {
+        for (std::size_t i = 0; i < inbound_qos2_bitmap_size; ++i) ids[i] = 0;
+    }
+    const std::span<std::uint16_t> old = in_ids_;
+    const std::size_t count = in_count_;
+    in_ids_ = ids;
+    in_count_ = 0;
+    if (old.size() >= inbound_qos2_bitmap_size) {
+        for (std::size_t w = 0; w < inbound_qos2_bitmap_size; ++w) {
+            for (std::size_t b = 0; b < 16; ++b) {
+                if ((old[w] >> b) & 1u) inbound_add(static_cast<std::uint16_t>(w * 16 + b));
+            }
+        }
+    } else {
+        for (std::size_t i = 0; i < count; ++i) inbound_add(old[i]);
+    }
+    return true;
 }
 
 event session::fail(error e) noexcept {
@@ -279,7 +343,7 @@ event session::handle(const incoming_packet& in, millis now) noexcept {
             // The server holds nothing of ours: forget the QoS 2 ids it would release, and
             // send every unacknowledged message again as a PUBLISH, those past PUBREC too.
             // A lone PUBREL for a message the server never stored would lose it.
-            in_count_ = 0;
+            inbound_clear();
             for (std::size_t i = 0; i < out_count_; ++i) {
                 if (slot_at(i).state == awaiting_pubcomp) slot_at(i).state = awaiting_pubrec;
             }
@@ -304,9 +368,9 @@ event session::handle(const incoming_packet& in, millis now) noexcept {
             return r;
         }
         // QoS 2: deliver once, then only PUBREC until PUBREL releases the id [MQTT-4.3.3-2].
-        if (find_inbound(in.packet_id) < in_count_) return reply(event_type::send, packet_type::pubrec, in.packet_id);
-        if (in_count_ == in_ids_.size()) return fail(error::inbound_qos2_full);
-        in_ids_[in_count_++] = in.packet_id;
+        if (inbound_has(in.packet_id)) return reply(event_type::send, packet_type::pubrec, in.packet_id);
+        if (in_count_ == inbound_qos2_capacity()) return fail(error::inbound_qos2_full);
+        inbound_add(in.packet_id);
         event r = reply(event_type::message, packet_type::pubrec, in.packet_id);
         r.message = in.publish;
         return r;
@@ -314,8 +378,7 @@ event session::handle(const incoming_packet& in, millis now) noexcept {
 
     case packet_type::pubrel: {
         // Release the id, and answer PUBCOMP whether or not it was known [MQTT-4.3.3-2].
-        const std::size_t i = find_inbound(in.packet_id);
-        if (i < in_count_) in_ids_[i] = in_ids_[--in_count_];
+        inbound_remove(in.packet_id);
         return reply(event_type::send, packet_type::pubcomp, in.packet_id);
     }
 
@@ -330,6 +393,13 @@ event session::handle(const incoming_packet& in, millis now) noexcept {
     case packet_type::puback:
         ev.type = event_type::puback;
         slot = find_slot(in.packet_id, awaiting_puback);
+        if (slot == nullptr) {
+            // A PUBACK for a QoS 2 PUBLISH: a server without QoS 2 (RabbitMQ) took it at
+            // QoS 1. Done, and said so: holding the id for a PUBREC that never comes would
+            // stall the message, and resending it would duplicate it.
+            slot = find_slot(in.packet_id, awaiting_pubrec);
+            if (slot != nullptr) ev.err = error::qos2_answered_with_puback;
+        }
         break;
 
     case packet_type::pubcomp:
@@ -395,7 +465,7 @@ event session::poll(millis now) noexcept {
 
     // No complete packet waits: the clock's turn.
     const millis timeout = config_.response_timeout_ms;
-    if (link_ == link::connecting && now - request_sent_ >= timeout) return fail(error::connack_timeout);
+    if (link_ == link::connecting && now - request_sent_ >= connack_timeout()) return fail(error::connack_timeout);
     if (link_ == link::up) {
         if (ping_outstanding_) {
             if (now - request_sent_ >= timeout) return fail(error::keep_alive_timeout);
@@ -418,7 +488,9 @@ millis session::next_timeout(millis now) const noexcept {
     millis since = 0;
     millis span = 0;
     if (err_ != error::none || link_ == link::down) return no_timeout;
-    if (link_ == link::connecting || ping_outstanding_) {
+    if (link_ == link::connecting) {
+        since = request_sent_, span = connack_timeout();
+    } else if (ping_outstanding_) {
         since = request_sent_, span = config_.response_timeout_ms;
     } else if (keep_alive_s_ != 0) {
         since = last_sent_, span = keep_alive_s_ * 1000u;

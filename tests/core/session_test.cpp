@@ -357,14 +357,50 @@ TEST(SessionOutbound, StrayAcksAreIgnoredAndReadingGoesOn) {
     ASSERT_EQ(c.pub(qos::at_least_once).packet_id, 1);
     ASSERT_EQ(c.pub(qos::exactly_once).packet_id, 2);
     // Unknown ids, and acks of the wrong kind for ids we hold, are all ignored; the PUBACK
-    // at the end shows that reading went on past them.
+    // at the end shows that reading went on past them. (A PUBACK for the QoS 2 id is not
+    // stray: PubackForAQos2PublishCompletesItFlagged.)
     const byte_vector input = concat({puback(9), pubrec(9), pubcomp(9), suback(9, {0}), unsuback(9),
-                                      pubcomp(1), puback(2), pubcomp(2), puback(1)});
+                                      pubcomp(1), pubcomp(2), puback(1)});
     EXPECT_EQ(c.feed(input), (std::vector{ev(event_type::puback, 1)}));
     EXPECT_EQ(c.s.in_flight(), 1u);
 }
 
 // ---------------------------------------------------------------- inbound QoS 0, 1, 2
+
+TEST(SessionConnect, ConnackWaitHasItsOwnLimit) {
+    client c({.response_timeout_ms = 500, .connack_timeout_ms = 5'000});
+    c.connect({.client_id = "t", .keep_alive_s = 1}, 0);
+    EXPECT_EQ(c.s.next_timeout(0), 5'000u);
+    EXPECT_TRUE(test::drain(c.s, 4'999).empty());  // past the response timeout: still waiting
+    EXPECT_EQ(test::drain(c.s, 5'000), (std::vector{error_event(error::connack_timeout)}));
+    // Once connected, PINGREQ answers are held to the response timeout.
+    client d({.response_timeout_ms = 500, .connack_timeout_ms = 5'000});
+    d.connect_accepted(true, false, 1);
+    ASSERT_EQ(test::drain(d.s, 1'000).size(), 1u);  // PINGREQ
+    EXPECT_EQ(d.s.next_timeout(1'000), 500u);
+    EXPECT_EQ(test::drain(d.s, 1'500), (std::vector{error_event(error::keep_alive_timeout)}));
+}
+
+// RabbitMQ 3.10 answers a QoS 2 PUBLISH with PUBACK and delivers it at QoS 1: the
+// message is done (not held for a PUBREC that never comes), and the event says how.
+TEST(SessionOutbound, PubackForAQos2PublishCompletesItFlagged) {
+    client c;
+    c.connect_accepted();
+    ASSERT_EQ(c.pub(qos::exactly_once).packet_id, 1);
+    auto events = c.feed(puback(1));
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].type, event_type::puback);
+    EXPECT_EQ(events[0].packet_id, 1);
+    EXPECT_EQ(events[0].err, error::qos2_answered_with_puback);
+    EXPECT_EQ(c.s.in_flight(), 0u);
+    // A QoS 1 PUBACK carries no such mark, and a QoS 2 one past PUBREC takes no PUBACK.
+    ASSERT_EQ(c.pub(qos::at_least_once).packet_id, 2);
+    EXPECT_EQ(c.feed(puback(2)), (std::vector{ev(event_type::puback, 2)}));
+    ASSERT_EQ(c.pub(qos::exactly_once).packet_id, 3);
+    ASSERT_EQ(c.feed(pubrec(3)).size(), 1u);
+    EXPECT_TRUE(c.feed(puback(3)).empty());
+    EXPECT_EQ(c.s.in_flight(), 1u);
+}
 
 TEST(SessionInbound, Qos0AndQos1) {
     client c;
@@ -399,6 +435,77 @@ TEST(SessionInbound, TooManyQos2AwaitingPubrel) {
     c.connect_accepted();
     for (std::uint16_t id = 1; id <= 8; ++id) ASSERT_EQ(c.feed(publish("a", "m", qos::exactly_once, id)).size(), 1u);
     EXPECT_EQ(c.feed(publish("a", "m", qos::exactly_once, 9)), (std::vector{error_event(error::inbound_qos2_full)}));
+}
+
+// With a bitmap (8 KiB) the table holds every id at once: the server may keep all 65,535
+// awaiting PUBREL, and the connection is never dropped over it.
+TEST(SessionInbound, ABitmapHoldsEveryIdAndNeverFills) {
+    std::array<outbound_slot, 4> out{};
+    std::vector<std::uint16_t> ids(session::inbound_qos2_bitmap_size);
+    std::array<std::uint8_t, 256> rx{};
+    session s(out, ids, rx);
+    std::array<std::uint8_t, 64> tx{};
+    ASSERT_EQ(s.connect({.client_id = "t", .clean_session = false}, tx, 0).err, error::none);
+    s.feed(connack(false));
+    ASSERT_EQ(drain(s, 0).size(), 1u);
+    EXPECT_EQ(s.inbound_qos2_capacity(), 0xFFFFu);
+    for (std::uint32_t id = 1; id <= 0xFFFF; ++id) {
+        s.feed(publish("a", "m", qos::exactly_once, static_cast<std::uint16_t>(id)));
+        const auto events = drain(s, 0);
+        ASSERT_EQ(events.size(), 1u) << id;
+        ASSERT_EQ(events[0].type, event_type::message) << id;
+    }
+    EXPECT_EQ(s.inbound_qos2_count(), 0xFFFFu);
+    // Every id is held: any PUBLISH now is a duplicate, answered with PUBREC only.
+    s.feed(publish("a", "m", qos::exactly_once, 77, true));
+    EXPECT_EQ(drain(s, 0), (std::vector{ev(event_type::send, 77, pubrec(77))}));
+    s.feed(pubrel(77));
+    EXPECT_EQ(drain(s, 0), (std::vector{ev(event_type::send, 77, pubcomp(77))}));
+    EXPECT_EQ(s.inbound_qos2_count(), 0xFFFEu);
+    s.feed(publish("a", "again", qos::exactly_once, 77));
+    EXPECT_EQ(drain(s, 0), (std::vector{message_event("a", "again", qos::exactly_once, 77, pubrec(77))}));
+}
+
+// What the client does: grow the table before it fills, list to larger list to bitmap, and
+// the ids held (and so the exactly-once promise) come along.
+TEST(SessionInbound, RebindMovesTheIdsHeldListToListToBitmapAndBack) {
+    client c;  // 8 inbound slots
+    c.connect_accepted(false);
+    for (std::uint16_t id : {3, 9, 200}) ASSERT_EQ(c.feed(publish("a", "m", qos::exactly_once, id)).size(), 1u);
+    std::vector<std::uint16_t> small(2);
+    EXPECT_FALSE(c.s.rebind_inbound_qos2(small));  // three ids do not fit in two
+    std::vector<std::uint16_t> list(16);
+    ASSERT_TRUE(c.s.rebind_inbound_qos2(list));
+    EXPECT_EQ(c.s.inbound_qos2_capacity(), 16u);
+    std::vector<std::uint16_t> bitmap(session::inbound_qos2_bitmap_size, 0xFFFF);  // rebind clears it
+    ASSERT_TRUE(c.s.rebind_inbound_qos2(bitmap));
+    EXPECT_EQ(c.s.inbound_qos2_count(), 3u);
+    for (std::uint16_t id : {3, 9, 200}) {
+        EXPECT_EQ(c.feed(publish("a", "m", qos::exactly_once, id, true)), (std::vector{ev(event_type::send, id, pubrec(id))}));
+    }
+    EXPECT_EQ(c.feed(publish("a", "m", qos::exactly_once, 4)).size(), 1u);  // a new id is a new message
+    std::vector<std::uint16_t> back(8);
+    ASSERT_TRUE(c.s.rebind_inbound_qos2(back));
+    EXPECT_EQ(c.s.inbound_qos2_count(), 4u);
+    EXPECT_EQ(c.feed(pubrel(9)), (std::vector{ev(event_type::send, 9, pubcomp(9))}));
+    EXPECT_EQ(c.feed(publish("a", "m", qos::exactly_once, 3, true)), (std::vector{ev(event_type::send, 3, pubrec(3))}));
+    EXPECT_EQ(c.s.inbound_qos2_count(), 3u);
+}
+
+// A message the application gave up (the client stopped) is never sent again.
+TEST(SessionResume, AbandonedOutboundIdsAreNotResent) {
+    client c;
+    c.connect_accepted(false);
+    ASSERT_EQ(c.pub(qos::at_least_once).packet_id, 1);
+    ASSERT_EQ(c.pub(qos::exactly_once).packet_id, 2);
+    ASSERT_EQ(c.feed(publish("a", "m", qos::exactly_once, 40)).size(), 1u);
+    c.s.connection_lost();
+    c.s.abandon_outbound();
+    EXPECT_EQ(c.s.in_flight(), 0u);
+    EXPECT_EQ(c.connect_accepted(false, true), (std::vector{connack_event(true)}));  // no resend
+    // The received QoS 2 id is still held: exactly once across the stop.
+    EXPECT_EQ(c.feed(publish("a", "m", qos::exactly_once, 40, true)), (std::vector{ev(event_type::send, 40, pubrec(40))}));
+    EXPECT_EQ(c.pub(qos::at_least_once).packet_id, 3);  // ids go on: the broker may still know 1 and 2
 }
 
 TEST(SessionInbound, Qos2IdsSurviveAReconnectOfAPersistentSession) {

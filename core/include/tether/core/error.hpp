@@ -43,6 +43,10 @@ enum class error : std::uint8_t {
     keep_alive_timeout,          // no packet arrived within the response timeout after PINGREQ
     connack_timeout,             // no CONNACK within the response timeout after CONNECT
     inbound_qos2_full,           // more QoS 2 messages awaiting PUBREL than the table holds
+
+    // Not fatal: carried by a puback event whose QoS 2 PUBLISH the server answered with
+    // PUBACK instead of PUBREC (it has no QoS 2, as RabbitMQ 3.10: delivered at QoS 1).
+    qos2_answered_with_puback,
 };
 
 }  // namespace tether::core

@@ -58,8 +58,11 @@ struct outbound_slot {
 struct session_config {
     // At most this many QoS 1/2 PUBLISHes in flight; 0 means as many as there are slots.
     std::uint16_t window = 0;
-    // How long to wait for CONNACK after CONNECT and for any packet after PINGREQ.
+    // How long to wait for any packet after PINGREQ, and for CONNACK after CONNECT unless
+    // connack_timeout_ms says otherwise.
     millis response_timeout_ms = 10'000;
+    // How long to wait for CONNACK after CONNECT; 0: response_timeout_ms.
+    millis connack_timeout_ms = 0;
     // Largest packet accepted from the server, header included; 0 means the receive
     // buffer's size. A larger limit than the buffer is allowed when the caller grows the
     // buffer with rx_rebind() when rx_space() is empty.
@@ -70,7 +73,8 @@ enum class event_type : std::uint8_t {
     none,                // nothing more to do now
     connack,             // connack: the CONNACK; a refusal is followed by error connection_refused
     message,             // message: an application message to deliver (QoS 2: exactly once)
-    puback,              // packet_id: a QoS 1 publish is done; drop its bytes
+    puback,              // packet_id: a QoS 1 publish is done; drop its bytes. err is
+                         // qos2_answered_with_puback when it was a QoS 2 one (see error.hpp)
     pubcomp,             // packet_id: a QoS 2 publish is done; drop its bytes
     suback,              // packet_id, return_codes
     unsuback,            // packet_id
@@ -102,7 +106,9 @@ struct [[nodiscard]] send_result {
 class session {
 public:
     // outbound: one slot per packet id in use (QoS 1/2 PUBLISH, SUBSCRIBE, UNSUBSCRIBE);
-    // inbound_qos2: ids of QoS 2 messages received and not yet released [MQTT-4.3.3-2];
+    // inbound_qos2: ids of QoS 2 messages received and not yet released [MQTT-4.3.3-2]: a
+    // list of up to its size, or, from inbound_qos2_bitmap_size entries (8 KiB) up, a bitmap
+    // of every id, which never fills (how many messages await PUBREL is the server's choice);
     // rx: the receive buffer, which also bounds the largest packet unless config says more.
     session(std::span<outbound_slot> outbound, std::span<std::uint16_t> inbound_qos2,
             std::span<std::uint8_t> rx, session_config config = {}) noexcept;
@@ -118,6 +124,22 @@ public:
 
     // Forgets everything: in-flight ids, received QoS 2 ids, input, errors.
     void reset() noexcept;
+
+    // Forgets the outbound packet ids in flight (publishes, subscribes, unsubscribes): the
+    // application gave them up, so nothing of them is sent again. Received QoS 2 ids stay.
+    void abandon_outbound() noexcept;
+
+    // Moves the received QoS 2 ids to other storage, e.g. larger, before the table fills
+    // (a full list fails the connection with inbound_qos2_full). False, changing nothing,
+    // if they do not fit.
+    bool rebind_inbound_qos2(std::span<std::uint16_t> ids) noexcept;
+    [[nodiscard]] std::size_t inbound_qos2_count() const noexcept { return in_count_; }
+    // How many ids the table holds: its size, or every id when it is a bitmap.
+    [[nodiscard]] std::size_t inbound_qos2_capacity() const noexcept {
+        return in_ids_.size() >= inbound_qos2_bitmap_size ? 0xFFFF : in_ids_.size();
+    }
+    // From this many entries up the inbound table is a bitmap of all 65,536 ids.
+    static constexpr std::size_t inbound_qos2_bitmap_size = 65'536 / 16;
 
     // Writes DISCONNECT [MQTT-3.14] and ends the connection; the will is not sent by the
     // server after it. Errors: not_connected, buffer_too_small.
@@ -173,12 +195,19 @@ private:
     outbound_slot* find_slot(std::uint16_t id, std::uint8_t state) noexcept;
     void remove_slot(outbound_slot* slot) noexcept;
     send_result hold(send_result r, std::uint8_t state, std::uint16_t filter_count, millis now) noexcept;
-    std::size_t find_inbound(std::uint16_t id) const noexcept;
+    // The received QoS 2 ids, whether a list or a bitmap.
+    [[nodiscard]] bool inbound_has(std::uint16_t id) const noexcept;
+    void inbound_add(std::uint16_t id) noexcept;  // the caller checked it is absent and there is room
+    void inbound_remove(std::uint16_t id) noexcept;
+    void inbound_clear() noexcept;
     event fail(error e) noexcept;
     event handle(const incoming_packet& packet, millis now) noexcept;
     event resend(const outbound_slot& slot) noexcept;
     event reply(event_type type, packet_type ack, std::uint16_t id) noexcept;
     error ready_to_send() const noexcept;
+    [[nodiscard]] millis connack_timeout() const noexcept {
+        return config_.connack_timeout_ms != 0 ? config_.connack_timeout_ms : config_.response_timeout_ms;
+    }
 
     std::span<outbound_slot> out_slots_;
     std::span<std::uint16_t> in_ids_;
@@ -212,6 +241,8 @@ class static_session : public session {
 public:
     explicit static_session(session_config config = {}) noexcept
         : session(out_storage_, in_storage_, rx_storage_, config) {}
+    static_session(const static_session&) = delete;  // the base views the storage below
+    static_session& operator=(const static_session&) = delete;
 
 private:
     std::array<outbound_slot, Outbound> out_storage_{};
