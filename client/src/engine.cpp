@@ -17,7 +17,11 @@ namespace tether::client::detail {
 
 namespace {
 
-constexpr std::size_t inbound_qos2_capacity = 256;
+// Received QoS 2 ids awaiting PUBREL: a short list while few are, grown before it fills,
+// up to a bitmap of every id (8 KiB) — the server decides how many there are, and a
+// table that fills would cut the link and get the same backlog again, for ever.
+constexpr std::size_t inbound_qos2_initial = 16;
+constexpr std::size_t inbound_qos2_largest_list = 512;
 constexpr std::size_t extra_slots = 16;  // SUBSCRIBE and UNSUBSCRIBE beside the window
 
 core::session_config session_config(const options& o) {
@@ -32,6 +36,10 @@ core::session_config session_config(const options& o) {
     const std::size_t limit = std::min<std::size_t>(o.max_message_size + 65'542, core::max_remaining_length + 5);
     return {.window = o.window,
             .response_timeout_ms = static_cast<core::millis>(response.count()),
+            // One limit for TCP + TLS + CONNACK, as documented: the engine's connect deadline,
+            // which ends the attempt with errc::timeout. The core's own CONNACK timer is only
+            // a backstop a second later, so that the two never race.
+            .connack_timeout_ms = static_cast<core::millis>(std::max<std::int64_t>(o.connect_timeout.count(), 1) + 1'000),
             .max_packet_size = static_cast<std::uint32_t>(limit)};
 }
 
@@ -61,7 +69,7 @@ engine::engine(asio::any_io_executor ex, options opts)
       epoch_(std::chrono::steady_clock::now()),
       random_(std::random_device{}() * 0x1'0000'0001ull),
       out_slots_(std::size_t{opts_.window} + extra_slots),
-      inbound_qos2_(inbound_qos2_capacity),
+      inbound_qos2_(inbound_qos2_initial),
       rx_(initial_rx + 1),
       session_(out_slots_, inbound_qos2_, std::span(rx_).first(initial_rx), session_config(opts_)),
       ticker_(ex_),
@@ -73,8 +81,9 @@ core::millis engine::now() const {
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - epoch_).count());
 }
 
-void engine::emit(connection_state s, std::error_code reason, bool session_present, unsigned attempt) {
-    if (on_event_) on_event_(connection_event{s, reason, session_present, attempt});
+void engine::emit(connection_state s, std::error_code reason, bool session_present, unsigned attempt,
+                  std::chrono::milliseconds retry_in) {
+    if (on_event_) on_event_(connection_event{s, reason, session_present, attempt, retry_in, current_endpoint()});
 }
 
 // ---------------------------------------------------------------- connection
@@ -92,6 +101,7 @@ asio::awaitable<std::error_code> engine::connect() {
     }
     stopping_ = false;
     ever_connected_ = false;
+    endpoint_index_ = 0;
     running_ = true;
     state_ = state::connecting;
     first_connack_ = std::make_shared<signal>(ex_);
@@ -105,8 +115,13 @@ asio::awaitable<void> engine::run(std::shared_ptr<engine> self) {
     while (state_ != state::stopped) {
         const std::error_code ec = co_await attempt();
         if (state_ == state::stopped) break;
+        if (!ever_connected_ && !is_permanent(ec) && endpoint_index_ < opts_.more_endpoints.size()) {
+            ++endpoint_index_;  // connect() tries each broker of the list once
+            continue;
+        }
         if (!ever_connected_) {
-            // The first connection failed: report it to connect() and try no more.
+            // The first connection failed on every broker: report it to connect() and try
+            // no more.
             state_ = state::idle;
             if (first_connack_) first_connack_->set(ec);
             fail_all(ec);
@@ -125,8 +140,11 @@ asio::awaitable<void> engine::run(std::shared_ptr<engine> self) {
             break;
         }
         ++failures;
-        emit(connection_state::reconnecting, ec, false, failures);
-        pause_.expires_after(backoff_delay(opts_.reconnect, failures, random_()));
+        // On to the next broker of the list (a cluster's members), round the list.
+        endpoint_index_ = (endpoint_index_ + 1) % (1 + opts_.more_endpoints.size());
+        const auto delay = backoff_delay(opts_.reconnect, failures, random_());
+        emit(connection_state::reconnecting, ec, false, failures, delay);
+        pause_.expires_after(delay);
         co_await pause_.async_wait(use_tuple);
         if (state_ == state::stopped) break;
     }
@@ -220,8 +238,18 @@ bool engine::send_connect() {
 }
 
 
+void engine::grow_inbound_qos2() {
+    const std::size_t size = inbound_qos2_.size() * 2 <= inbound_qos2_largest_list
+                                 ? inbound_qos2_.size() * 2
+                                 : core::session::inbound_qos2_bitmap_size;
+    std::vector<std::uint16_t> larger(size);
+    if (session_.rebind_inbound_qos2(larger)) inbound_qos2_ = std::move(larger);
+}
+
 void engine::process_events() {
     for (;;) {
+        // Room for one more QoS 2 message before the next packet is read.
+        if (session_.inbound_qos2_count() == session_.inbound_qos2_capacity()) grow_inbound_qos2();
         const core::event e = session_.poll(now());
         if (e.type == core::event_type::none) break;
         if (!e.reply.empty() && e.type != core::event_type::message) append(e.reply);
@@ -244,21 +272,15 @@ void engine::process_events() {
         case core::event_type::pubcomp:
         case core::event_type::unsuback:
             if (flight* f = flights_.find(e.packet_id)) {
-                if (f->acked) f->acked->set();
+                // Delivered, but not as asked: the waiter hears it (the message went out at
+                // least once; publishing it again would only duplicate it).
+                if (f->acked) f->acked->set(e.err != core::error::none ? make_error_code(e.err) : std::error_code{});
                 flights_.erase(e.packet_id);
             }
             break;
         case core::event_type::suback:
-            if (flight* found = flights_.find(e.packet_id)) {
-                flight& f = *found;
-                bool refused = false;
-                for (std::size_t i = 0; i < e.return_codes.size(); ++i) {
-                    if (e.return_codes[i] != core::suback_failure) continue;
-                    refused = true;
-                    if (i < f.filters.size()) held_.erase(f.filters[i]);  // not restored later
-                }
-                if (f.granted) f.granted->assign(e.return_codes.begin(), e.return_codes.end());
-                if (f.acked) f.acked->set(refused ? make_error_code(errc::subscription_refused) : std::error_code{});
+            if (flight* f = flights_.find(e.packet_id)) {
+                on_suback(f->filters, e.return_codes);
                 flights_.erase(e.packet_id);
             }
             break;
@@ -301,13 +323,10 @@ void engine::on_connack(const core::event& e) {
     // Subscribe again on every connection, also when the server says it kept our session:
     // a broker that restarted from an older save says so too, without the subscriptions
     // made since (mosquitto_sub does the same). Retained messages come again with it.
-    restore_subscriptions();
-    auto deferred = std::move(deferred_subscribes_);
-    deferred_subscribes_.clear();
-    for (auto& op : deferred) {
-        auto acked = op.acked;
-        if (const auto ec = send_subscribe(std::move(op)); ec && acked) acked->set(ec);
-    }
+    subscriptions_.connection_started();
+    send_wanted_subscriptions();
+    send_pending_unsubscribes();
+    arm_ticker();  // from the connect deadline to the keep-alive's
 }
 
 void engine::dispatch(const core::event& e) {
@@ -319,11 +338,15 @@ void engine::dispatch(const core::event& e) {
     *end = 0;
     const message m{.topic = p.topic, .payload = p.payload, .qos = p.qos, .retain = p.retain, .dup = p.dup};
     ++stats_.messages_received;
-    for (std::size_t i = 0; i < locals_.size(); ++i) {
-        if (!core::topic_matches(locals_[i].filter, p.topic)) continue;
-        // Held by pointer: a handler may subscribe or unsubscribe, which changes locals_.
-        const auto handler = locals_[i].handler;
-        const auto async_handler = locals_[i].async_handler;
+    // Index by index: a handler may subscribe or unsubscribe, which changes the table.
+    std::uint64_t delivered_group = 0;  // one subscribe() call's filters are side by side
+    for (std::size_t i = 0; i < subscriptions_.locals().size(); ++i) {
+        const local_subscription& l = subscriptions_.locals()[i];
+        if (l.group == delivered_group || !core::topic_matches(l.filter, p.topic)) continue;
+        delivered_group = l.group;
+        // Held by pointer, for the same reason.
+        const auto handler = l.handler;
+        const auto async_handler = l.async_handler;
         if (handler && *handler) (*handler)(m);
         if (async_handler && *async_handler) {
             asio::co_spawn(ex_,
@@ -455,132 +478,6 @@ void engine::give_back(std::shared_ptr<signal> s) {
     spare_signals_.push_back(std::move(s));
 }
 
-// ---------------------------------------------------------------- subscribe
-
-std::error_code engine::send_subscribe(subscribe_op op) {
-    if (state_ != state::connected || link_failed_) {
-        deferred_subscribes_.push_back(std::move(op));
-        return {};
-    }
-    const std::uint32_t entry = flights_.acquire();
-    flight& f = flights_.at(entry);
-    f.bytes.resize(core::subscribe_size(op.topics));
-    const auto r = session_.subscribe(op.topics, f.bytes, now());
-    if (r.err != core::error::none) {
-        flights_.release(entry);
-        if (r.err != core::error::packet_ids_exhausted) return make_error_code(errc::invalid_argument);
-        deferred_subscribes_.push_back(std::move(op));  // sent on the next connection
-        return {};
-    }
-    append(f.bytes);
-    f.acked = std::move(op.acked);
-    f.granted = std::move(op.granted);
-    f.filters = std::move(op.filters);
-    flights_.bind(entry, r.packet_id);
-    return {};
-}
-
-void engine::restore_subscriptions() {
-    if (held_.empty()) return;
-    subscribe_op op;
-    for (const auto& [filter, q] : held_) op.filters.push_back(filter);
-    // topics view the strings in op.filters, which no longer grows.
-    for (const auto& filter : op.filters) op.topics.push_back({filter, held_[filter]});
-    (void)send_subscribe(std::move(op));
-}
-
-asio::awaitable<subscribe_result> engine::subscribe(std::vector<subscription> subs, wait how) {
-    subscribe_result result;
-    if (subs.empty()) co_return subscribe_result{make_error_code(errc::invalid_argument), {}};
-    for (const auto& s : subs) {
-        if (core::validate_topic_filter(s.filter) != core::error::none || s.max_qos > core::qos::exactly_once) {
-            co_return subscribe_result{make_error_code(errc::invalid_argument), {}};
-        }
-    }
-    // Before connect() is fine: handlers must be in place when a persistent session's
-    // stored messages arrive right after CONNACK. The SUBSCRIBE goes on connecting.
-    if (stopping_) co_return subscribe_result{make_error_code(errc::not_connected), {}};
-
-    subscribe_op op;
-    std::vector<std::size_t> at_server;  // indices of subs that need a SUBSCRIBE
-    for (std::size_t i = 0; i < subs.size(); ++i) {
-        const auto& s = subs[i];
-        bool covered = false;
-        for (const auto& [filter, q] : held_) {
-            if (q >= s.max_qos && filter_covers(filter, s.filter)) covered = true;
-        }
-        if (!covered) {
-            at_server.push_back(i);
-            held_[s.filter] = std::max(held_.count(s.filter) ? held_[s.filter] : core::qos::at_most_once, s.max_qos);
-        }
-        locals_.push_back({s.filter, s.max_qos, std::make_shared<const message_handler>(s.handler),
-                           std::make_shared<const async_message_handler>(s.async_handler)});
-    }
-    if (at_server.empty()) {
-        for (const auto& s : subs) result.granted.push_back(static_cast<std::uint8_t>(s.max_qos));
-        co_return result;
-    }
-    for (const std::size_t i : at_server) op.filters.push_back(subs[i].filter);
-    for (std::size_t k = 0; k < op.filters.size(); ++k) op.topics.push_back({op.filters[k], subs[at_server[k]].max_qos});
-    auto granted = std::make_shared<std::vector<std::uint8_t>>();
-    std::shared_ptr<signal> acked;
-    if (how != wait::none) acked = std::make_shared<signal>(ex_);
-    op.acked = acked;
-    op.granted = granted;
-    if (const auto ec = send_subscribe(std::move(op))) co_return subscribe_result{ec, {}};
-    if (!acked) co_return result;
-    // wait::sent is treated as wait::ack for SUBSCRIBE: the codes are what a caller wants.
-    result.ec = co_await acked->wait();
-    // Codes per requested filter, in order: from the SUBACK, or the local grant.
-    std::size_t k = 0;
-    for (std::size_t i = 0; i < subs.size(); ++i) {
-        if (k < at_server.size() && at_server[k] == i) {
-            result.granted.push_back(k < granted->size() ? (*granted)[k] : core::suback_failure);
-            ++k;
-        } else {
-            result.granted.push_back(static_cast<std::uint8_t>(subs[i].max_qos));
-        }
-    }
-    if (result.ec == make_error_code(errc::subscription_refused)) {
-        // Refused filters deliver nothing: drop their handlers.
-        for (std::size_t i = 0; i < subs.size(); ++i) {
-            if (result.granted[i] != core::suback_failure) continue;
-            std::erase_if(locals_, [&](const local_subscription& l) { return l.filter == subs[i].filter; });
-        }
-    }
-    co_return result;
-}
-
-asio::awaitable<std::error_code> engine::unsubscribe(std::vector<std::string> filters, wait how) {
-    if (filters.empty()) co_return make_error_code(errc::invalid_argument);
-    for (const auto& f : filters) {
-        if (core::validate_topic_filter(f) != core::error::none) co_return make_error_code(errc::invalid_argument);
-    }
-    if (state_ == state::idle || state_ == state::stopped) co_return make_error_code(errc::not_connected);
-    std::vector<std::string_view> at_server;
-    for (const auto& f : filters) {
-        std::erase_if(locals_, [&](const local_subscription& l) { return l.filter == f; });
-        if (held_.erase(f) != 0) at_server.push_back(f);
-    }
-    // Not connected: the server forgets a clean session's subscriptions by itself, and a
-    // persistent one's are restored only from held_, which no longer has them.
-    if (at_server.empty() || state_ != state::connected || link_failed_) co_return std::error_code{};
-    const std::uint32_t entry = flights_.acquire();
-    flight& f = flights_.at(entry);
-    f.bytes.resize(core::unsubscribe_size(at_server));
-    const auto r = session_.unsubscribe(at_server, f.bytes, now());
-    if (r.err != core::error::none) {
-        flights_.release(entry);
-        co_return make_error_code(errc::invalid_argument);
-    }
-    append(f.bytes);
-    std::shared_ptr<signal> acked;
-    if (how != wait::none) acked = f.acked = std::make_shared<signal>(ex_);
-    flights_.bind(entry, r.packet_id);
-    if (acked) co_return co_await acked->wait();
-    co_return std::error_code{};
-}
-
 // ---------------------------------------------------------------- ping, request, disconnect
 
 asio::awaitable<std::error_code> engine::ping() {
@@ -669,14 +566,21 @@ void engine::fail_all(std::error_code ec) {
         if (m.sent) m.sent->set(ec);
     });
     queue_.clear();
-    flights_.for_each([&](std::uint16_t, flight& f) {
+    // Reported failed, so never sent again, not even by a later connect(): the application
+    // may publish them again itself.
+    std::vector<std::uint16_t> ids;
+    flights_.for_each([&](std::uint16_t id, flight& f) {
         if (f.acked) f.acked->set(ec);
         if (f.sent) f.sent->set(ec);
+        ids.push_back(id);
     });
-    for (auto& op : deferred_subscribes_) {
-        if (op.acked) op.acked->set(ec);
+    for (const std::uint16_t id : ids) flights_.erase(id);
+    session_.abandon_outbound();
+    subscriptions_.fail_waiters(ec);
+    for (auto& u : pending_unsubscribes_) {
+        if (u.acked) u.acked->set(ec);
     }
-    deferred_subscribes_.clear();
+    pending_unsubscribes_.clear();
     fail_sent_waiters([](const sent_waiter&) { return true; }, ec);
     for (auto& p : ping_waiters_) p->set(ec);
     ping_waiters_.clear();

@@ -22,6 +22,7 @@
 #include "flight_table.hpp"
 #include "message_queue.hpp"
 #include "signal.hpp"
+#include "subscription_table.hpp"
 #include "tether/client/client.hpp"
 #include "tether/core/session.hpp"
 #include "transport.hpp"
@@ -62,19 +63,9 @@ private:
         std::shared_ptr<signal> sig;
         std::uint16_t packet_id;  // non-zero: a QoS 1/2 PUBLISH, resent after a reconnect
     };
-    struct local_subscription {
-        std::string filter;
-        core::qos max_qos;
-        // Shared, so a handler that subscribes (and so grows locals_) is not destroyed
-        // while it runs.
-        std::shared_ptr<const message_handler> handler;
-        std::shared_ptr<const async_message_handler> async_handler;
-    };
-    struct subscribe_op {  // a SUBSCRIBE asked for while no connection was up
-        std::vector<core::subscribe_topic> topics;
+    struct pending_unsubscribe {  // an UNSUBSCRIBE for a persistent session, made offline
         std::vector<std::string> filters;
         std::shared_ptr<signal> acked;
-        std::shared_ptr<std::vector<std::uint8_t>> granted;
     };
 
     // The receive buffer starts small, so that an idle connection costs little, and
@@ -119,6 +110,7 @@ private:
         sent_head_ = 0;
     }
     void process_events();
+    void grow_inbound_qos2();
     void on_connack(const core::event& e);
     void dispatch(const core::event& e);
     void append(std::span<const std::uint8_t> bytes);
@@ -131,9 +123,14 @@ private:
     std::error_code send_publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
                                  bool retain, std::shared_ptr<signal> acked, std::shared_ptr<signal> sent);
     void drain_queue();
-    std::error_code send_subscribe(subscribe_op op);
-    void restore_subscriptions();
-    void emit(connection_state s, std::error_code reason, bool session_present = false, unsigned attempt = 0);
+    // The subscribe and unsubscribe flows (engine_subscribe.cpp).
+    void send_wanted_subscriptions();
+    void on_suback(const std::vector<std::string>& filters, std::span<const std::uint8_t> codes);
+    // Sends UNSUBSCRIBE for `filters`; `acked` (if any) is set by the UNSUBACK.
+    std::error_code send_unsubscribe(const std::vector<std::string>& filters, std::shared_ptr<signal> acked);
+    void send_pending_unsubscribes();
+    void emit(connection_state s, std::error_code reason, bool session_present = false, unsigned attempt = 0,
+              std::chrono::milliseconds retry_in = {});
     void fail_all(std::error_code ec);
     void check_drained();
 
@@ -178,9 +175,8 @@ private:
 
     flight_table flights_;
     message_queue queue_;
-    std::vector<local_subscription> locals_;
-    std::map<std::string, core::qos> held_;  // filters subscribed at the server
-    std::vector<subscribe_op> deferred_subscribes_;
+    subscription_table subscriptions_;
+    std::vector<pending_unsubscribe> pending_unsubscribes_;
     std::vector<std::shared_ptr<signal>> ping_waiters_;
     std::shared_ptr<signal> first_connack_;
     std::shared_ptr<signal> drained_;      // disconnect(): nothing queued, nothing in flight

@@ -69,6 +69,9 @@ public:
         case error::keep_alive_timeout: return "keep-alive timeout: the server stopped answering";
         case error::connack_timeout: return "no CONNACK from the server in time";
         case error::inbound_qos2_full: return "too many QoS 2 messages awaiting release";
+        case error::qos2_answered_with_puback:
+            return "the broker has no QoS 2: it answered a QoS 2 publish with PUBACK and delivers it at QoS 1 "
+                   "(at least once, not exactly once)";
         }
         return "unknown core error " + std::to_string(value);
     }

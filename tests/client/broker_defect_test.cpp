@@ -73,7 +73,7 @@ void run_under_fast_cuts(const char* name, const start_subscriber& start) {
                 if (out.find("[b" + std::to_string(i) + "]") == std::string::npos) ++missing_q2;
             }
             std::cout << "[ defect   ] " << name << ": QoS 1 missing " << missing_q1 << " (never sent by the broker "
-                      << never_sent << "), QoS 2 missing " << missing_q2 << ", cuts " << proxy.cuts() << "\n";
+                      << never_sent << "), QoS 2 missing " << missing_q2 << ", live links cut " << proxy.links_cut() << "\n";
         },
         60s);
 }

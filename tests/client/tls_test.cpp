@@ -1,7 +1,9 @@
 // TLS: verification of the server and its host name (on by default), mutual TLS, SNI
 // and ALPN, against a mosquitto TLS listener and a recording TLS server.
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -9,6 +11,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl.hpp>
 #include <asio/write.hpp>
+#include <cerrno>
 #include <gtest/gtest.h>
 
 #include "../support/broker.hpp"
@@ -114,14 +117,64 @@ TEST(Tls, MutualTls) {
     });
 }
 
+// A file named in the TLS options that is not there, or holds no certificate, is reported
+// by connect() before any connection is tried: "no such file or directory", or the TLS
+// library's own error. A listener is there, and sees nobody.
 TEST(Tls, MissingCertificateFileIsAClearError) {
+    test_certs certs;
     run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-        options o;
-        o.port = test::free_port();
-        o.tls.enabled = true;
-        o.tls.ca_file = "/nonexistent/ca.pem";
-        client c(io.get_executor(), o);
-        EXPECT_TRUE(co_await c.connect());
+        asio::ip::tcp::acceptor listener(io, {asio::ip::make_address("127.0.0.1"), 0});
+        int accepted = 0;
+        asio::ip::tcp::socket visitor(io);
+        listener.async_accept(visitor, [&](std::error_code ec) { accepted += ec ? 0 : 1; });
+        // Connects with these TLS files; returns the error.
+        auto refused_for = [&](options o, const char* what) -> asio::awaitable<std::error_code> {
+            o.host = "127.0.0.1";
+            o.port = listener.local_endpoint().port();
+            o.client_id = "tls-files";
+            o.tls.enabled = true;
+            client c(io.get_executor(), o);
+            const auto ec = co_await c.connect();
+            EXPECT_FALSE(c.is_connected()) << what;
+            std::cout << "[ tls      ] " << what << ": " << ec.message() << "\n";
+            co_return ec;
+        };
+        options missing_ca;
+        missing_ca.tls.ca_file = "/nonexistent/ca.pem";
+        // ENOENT, which Asio reports in its own category for system errors.
+        auto no_such_file = [](std::error_code ec) {
+            return ec == std::errc::no_such_file_or_directory || ec == std::error_code(ENOENT, asio::system_category());
+        };
+        EXPECT_TRUE(no_such_file(co_await refused_for(missing_ca, "missing CA file")));
+        options missing_cert;
+        missing_cert.tls.ca_file = certs.ca;
+        missing_cert.tls.cert_file = "/nonexistent/client.pem";
+        missing_cert.tls.key_file = certs.client_key;
+        EXPECT_TRUE(no_such_file(co_await refused_for(missing_cert, "missing client certificate")));
+        options missing_key;
+        missing_key.tls.ca_file = certs.ca;
+        missing_key.tls.cert_file = certs.client_cert;
+        missing_key.tls.key_file = "/nonexistent/client.key";
+        EXPECT_TRUE(no_such_file(co_await refused_for(missing_key, "missing client key")));
+        options not_pem;  // a file that is there, and holds no certificate: the CA's private key
+        not_pem.tls.ca_file = (certs.dir / "ca.key").string();
+        const auto not_a_certificate = co_await refused_for(not_pem, "CA file without a certificate");
+        EXPECT_EQ(not_a_certificate.category(), asio::error::get_ssl_category()) << not_a_certificate.message();
+        EXPECT_EQ(ERR_GET_REASON(static_cast<unsigned long>(not_a_certificate.value())), X509_R_NO_CERTIFICATE_OR_CRL_FOUND);
+        // The same listener, with good files: this client does reach it (so the clients
+        // above met nobody because they tried nothing, not because nothing listened). It
+        // waits there for a handshake that never comes.
+        EXPECT_EQ(accepted, 0);
+        options good;
+        good.host = "127.0.0.1";
+        good.port = listener.local_endpoint().port();
+        good.client_id = "tls-files";
+        good.tls.enabled = true;
+        good.tls.ca_file = certs.ca;
+        good.connect_timeout = 1s;
+        client reaching(io.get_executor(), good);
+        EXPECT_EQ(co_await reaching.connect(), errc::timeout);
+        EXPECT_TRUE(co_await test::eventually([&] { return accepted == 1; }));
     });
 }
 

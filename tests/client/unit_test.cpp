@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+
 #include "backoff.hpp"
 #include "filter_cover.hpp"
 #include "tether/client/error.hpp"
@@ -32,6 +35,23 @@ TEST(Backoff, FullJitterSpansZeroToTheCeiling) {
         const auto d = backoff_delay(p, 4, x);
         EXPECT_GE(d, 0ms);
         EXPECT_LE(d, 800ms);
+    }
+}
+
+// The engine's own random numbers behind the jitter: from a fixed seed (so the outcome is
+// fixed too), 4,000 delays under a 1,000 ms ceiling fall evenly into its four quarters.
+TEST(Backoff, JitterRandomSpreadsOverTheWholeRange) {
+    const reconnect_policy p{.initial_delay = 1000ms, .max_delay = 1000ms};
+    jitter_random random(0x5eed);
+    std::array<int, 4> quarters{};
+    for (int i = 0; i < 4000; ++i) {
+        const auto d = backoff_delay(p, 1, random());
+        ASSERT_LE(d, 1000ms);
+        ++quarters[static_cast<std::size_t>(std::min<std::int64_t>(d.count() / 250, 3))];
+    }
+    for (const int n : quarters) {
+        EXPECT_GT(n, 850);
+        EXPECT_LT(n, 1150);
     }
 }
 

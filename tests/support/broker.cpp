@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -61,6 +62,7 @@ mosquitto_broker::mosquitto_broker(broker_options options) : options_(std::move(
     conf << "persistence_location " << dir_.string() << "/\n";
     conf << "log_dest file " << (dir_ / "mosquitto.log").string() << "\n";
     conf << "log_type error\nlog_type warning\nlog_type notice\n";
+    if (options_.log_packets) conf << "log_type debug\nlog_type subscribe\nlog_type unsubscribe\n";
     conf << "max_queued_messages 100000\n";
     if (!options_.users.empty()) {
         const auto file = dir_ / "passwords";
@@ -106,6 +108,20 @@ void mosquitto_broker::set_password(const std::string& user, const std::string& 
     const std::string cmd = "mosquitto_passwd -b " + (dir_ / "passwords").string() + " " + user + " " + password +
                             " >/dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("mosquitto_passwd failed");
+}
+
+std::string mosquitto_broker::log() const {
+    std::ifstream in(dir_ / "mosquitto.log", std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::size_t mosquitto_broker::log_count(const std::string& text) const {
+    std::istringstream lines(log());
+    std::size_t n = 0;
+    for (std::string line; std::getline(lines, line);) n += line.find(text) != std::string::npos ? 1 : 0;
+    return n;
 }
 
 void mosquitto_broker::stop(int signal) {

@@ -20,6 +20,9 @@ struct broker_options {
     std::string tls_cert{}, tls_key{}, tls_ca{};
     bool require_client_certificate = false;
     std::string extra_config{};  // appended verbatim
+    // Logs every packet it receives and sends ("Received SUBSCRIBE from <client id>"), for
+    // tests that must know what a client sent; see log().
+    bool log_packets = false;
 };
 
 class mosquitto_broker {
@@ -31,6 +34,13 @@ public:
 
     [[nodiscard]] std::uint16_t port() const { return port_; }
     [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
+
+    // What the broker has logged so far. mosquitto writes a line before it answers the
+    // packet it is about, so after a client's PINGRESP, every packet the client sent before
+    // its PINGREQ is in here.
+    [[nodiscard]] std::string log() const;
+    // Lines of log() that contain `text`.
+    [[nodiscard]] std::size_t log_count(const std::string& text) const;
 
     void stop(int signal = 15);  // SIGTERM by default: mosquitto saves persistence
     void start();                // again, same port, same persistence file

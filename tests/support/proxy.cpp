@@ -44,9 +44,13 @@ asio::awaitable<void> tcp_proxy::accept_loop() {
         if (ec) co_return;  // closed
         auto l = std::make_shared<link>(io_);
         l->client = std::move(socket);
+        if (refusing_) {
+            l->close();
+            continue;
+        }
         auto [cec] = co_await l->server.async_connect({asio::ip::make_address("127.0.0.1"), target_}, use_tuple);
-        if (cec) {
-            l->close();  // the broker is down: so is the link
+        if (cec || refusing_) {
+            l->close();  // the broker is down, or refused meanwhile: so is the link
             continue;
         }
         ++accepted_;
@@ -69,15 +73,32 @@ asio::awaitable<void> tcp_proxy::pump(std::shared_ptr<link> l, bool upstream, st
         auto [wec, w] = co_await asio::async_write(to, asio::buffer(buf.data(), n), use_tuple);
         if (wec) break;
     }
+    if (l->silent && !upstream) {
+        // The broker gave up on a link that stopped answering (its own keep-alive): the
+        // client's side stays open and silent, for the client to find out by itself.
+        std::error_code ignored;
+        l->server.close(ignored);
+        co_return;
+    }
     l->close();
 }
 
-void tcp_proxy::cut() {
+std::size_t tcp_proxy::cut() {
+    std::size_t open = 0;
     for (auto& w : links_) {
-        if (auto l = w.lock()) l->close();
+        auto l = w.lock();
+        if (!l || !l->client.is_open()) continue;  // its pumps have closed it already
+        l->close();
+        ++open;
     }
     links_.clear();
-    ++cuts_;
+    links_cut_ += open;
+    return open;
+}
+
+void tcp_proxy::refuse(bool on) {
+    refusing_ = on;
+    if (on) (void)cut();
 }
 
 void tcp_proxy::silence() {

@@ -19,10 +19,18 @@ public:
     ~tcp_proxy();
 
     [[nodiscard]] std::uint16_t port() const { return port_; }
-    void cut();               // closes every connection now; new ones are accepted as usual
-    void silence();           // connections open now forward nothing more, and stay open
+    // Closes every connection open now; new ones are accepted as usual. Returns how many
+    // were open (a cut of links already gone cuts nothing).
+    std::size_t cut();
+    // Connections open now forward nothing more, and stay open on the client's side even
+    // when the broker closes its side.
+    void silence();
+    // While refusing, every connection is cut and each new one is closed as soon as it is
+    // accepted: a client behind the proxy is offline, the broker stays up.
+    void refuse(bool on);
     [[nodiscard]] std::size_t accepted() const { return accepted_; }
-    [[nodiscard]] std::size_t cuts() const { return cuts_; }
+    // Connections that were open when cut() closed them.
+    [[nodiscard]] std::size_t links_cut() const { return links_cut_; }
     // Everything forwarded from the server to clients, to tell after a test whether a
     // message ever left the broker.
     [[nodiscard]] const std::string& downstream() const { return *downstream_; }
@@ -38,7 +46,8 @@ private:
     std::uint16_t port_;
     std::vector<std::weak_ptr<link>> links_;
     std::size_t accepted_ = 0;
-    std::size_t cuts_ = 0;
+    std::size_t links_cut_ = 0;
+    bool refusing_ = false;
     std::shared_ptr<std::string> downstream_ = std::make_shared<std::string>();
 };
 

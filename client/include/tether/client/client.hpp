@@ -72,6 +72,11 @@ struct subscription {
     core::qos max_qos = core::qos::at_most_once;
     message_handler handler;              // at most one of the two is set;
     async_message_handler async_handler;  // neither: nothing is delivered
+    // Send this filter to the server even when a filter already held there covers it (a
+    // master subscription, which otherwise serves it locally without a SUBSCRIBE). The
+    // server then also sends the filter's retained messages, once per filter, as it does
+    // for mosquitto_sub; a live message still reaches this subscription's handler once.
+    bool always_at_server = false;
 };
 
 struct subscribe_result {
@@ -104,6 +109,9 @@ struct connection_event {
     std::error_code reason;  // why it disconnected, or why the last attempt failed
     bool session_present = false;
     unsigned attempt = 0;    // reconnecting: the attempt about to be made, from 1
+    // reconnecting: the backoff drawn before that attempt (full jitter, see reconnect_policy)
+    std::chrono::milliseconds retry_in{0};
+    endpoint broker{};       // connected, reconnecting: the broker of that connection or attempt
 };
 
 class client {
