@@ -1,11 +1,18 @@
-// tether pub: publish one message, or one per line of stdin, like mosquitto_pub.
+// tether pub: publish one message (from -m, -f, -n or -s, --repeat times), or one per line
+// of stdin (-l), like mosquitto_pub 2.0.
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <cstdio>
 #include <iostream>
 
+#include <sys/stat.h>
+
 #include "commands.hpp"
+#include "exit_status.hpp"
 #include "stdin_reader.hpp"
 #include "tether/client/client.hpp"
 
@@ -15,16 +22,40 @@ namespace {
 
 constexpr auto drain_limit = std::chrono::seconds(60);
 constexpr std::size_t backpressure_every = 500;  // wait for one ack per this many lines
+constexpr unsigned long long max_payload = 268'435'455;
+
+// -f: the whole file, its size checked before reading (an MQTT payload is at most
+// 268,435,455 bytes).
+bool read_file(const std::string& path, std::string& out) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) return false;
+    struct stat info {};
+    const bool sized = ::fstat(::fileno(f), &info) == 0 && S_ISREG(info.st_mode) &&
+                       static_cast<unsigned long long>(info.st_size) <= max_payload;
+    if (sized) {
+        out.resize(static_cast<std::size_t>(info.st_size));
+        out.resize(std::fread(out.data(), 1, out.size(), f));
+    }
+    const bool ok = sized && std::ferror(f) == 0;
+    std::fclose(f);
+    return ok;
+}
 
 asio::awaitable<void> publish_all(client::client& c, const cli_options& o, asio::io_context& io, int& status) {
-    if (const auto ec = co_await c.connect()) {
-        std::cerr << "Error: " << ec.message() << "\n";
+    // No temporaries inside co_await expressions: GCC 12 may destroy them twice.
+    std::string payload;
+    if (!o.file.empty() && !read_file(o.file, payload)) {
+        report_error("Unable to read file \"" + o.file + "\" (missing, unreadable, or over 268435455 bytes).", o.quiet);
         status = 1;
+        co_return;
+    }
+    if (const auto ec = co_await c.connect()) {
+        status = report_connect_error(ec, o.quiet);
         co_return;
     }
     const std::string& topic = o.topics.front();
     auto fail = [&](const std::error_code& ec) {
-        std::cerr << "Error: publish failed: " << ec.message() << "\n";
+        report_error("publish failed: " + ec.message(), o.quiet);
         status = 1;
     };
     if (o.lines) {
@@ -40,20 +71,29 @@ asio::awaitable<void> publish_all(client::client& c, const cli_options& o, asio:
             }
         }
     } else {
-        // No temporaries inside co_await expressions: GCC 12 may destroy them twice.
-        std::string payload;
         if (o.stdin_whole) {
             stdin_reader in(io.get_executor());
             payload = co_await in.all();
-        } else {
+        } else if (o.message) {
             payload = *o.message;
         }
-        if (const auto ec = co_await c.publish(topic, payload, o.qos, client::wait::none, o.retain)) fail(ec);
+        asio::steady_timer pause(io);
+        for (long i = 0; i < o.repeat; ++i) {
+            if (i != 0 && o.repeat_delay.count() != 0) {
+                // --repeat-delay counts from the previous message's completion, as in mosquitto_pub.
+                pause.expires_after(o.repeat_delay);
+                co_await pause.async_wait(asio::use_awaitable);
+            }
+            const auto how = o.repeat > 1 ? client::wait::ack : client::wait::none;
+            if (const auto ec = co_await c.publish(topic, payload, o.qos, how, o.retain)) {
+                fail(ec);
+                break;
+            }
+        }
     }
     // Waits until every QoS 1/2 message is acknowledged (across reconnects), then DISCONNECT.
     if (const auto ec = co_await c.disconnect(drain_limit); ec && status == 0) {
-        std::cerr << "Error: " << (ec == client::errc::timeout ? "messages not acknowledged in time" : ec.message())
-                  << "\n";
+        report_error(ec == client::errc::timeout ? "messages not acknowledged in time" : ec.message(), o.quiet);
         status = 1;
     }
 }

@@ -3,6 +3,7 @@
 //   tether pub -h host -t topic -m message [-q 1] ...   (flags of mosquitto_pub)
 //   tether sub -h host -t filter [-v] [-C n] ...        (flags of mosquitto_sub)
 
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -37,15 +38,21 @@ int main(int argc, char** argv) {
         return args.empty() ? 1 : 0;
     }
     if (args[0] == "bench") return run_bench(std::vector<std::string>(args.begin() + 1, args.end()));
+    if (args[0] == "config") return run_config(std::vector<std::string>(args.begin() + 1, args.end()));
     if (args[0] != "pub" && args[0] != "sub") {
         std::cerr << "Error: unknown command '" << args[0] << "' (try: tether pub, tether sub, tether bench pub)\n";
         return 1;
     }
     const mode m = args[0] == "pub" ? mode::pub : mode::sub;
     const std::vector<std::string> rest(args.begin() + 1, args.end());
-    if (!rest.empty() && rest[0] == "--help") {
+    // Anywhere among the flags, and with exit status 1, as mosquitto_pub and mosquitto_sub.
+    if (std::find(rest.begin(), rest.end(), "--help") != rest.end()) {
         std::cout << usage(m);
-        return 0;
+        return 1;
+    }
+    if (std::find(rest.begin(), rest.end(), "--version") != rest.end()) {
+        std::cout << "tether " << args[0] << ": MQTT 3.1.1 (flags of mosquitto_" << args[0] << " 2.0)\n";
+        return 1;
     }
     std::string error;
     const auto options = parse_cli(m, rest, error);

@@ -1,0 +1,13 @@
+#pragma once
+// The commands of `tether-cloud`, each taking the arguments after its name and returning
+// the process exit status. Errors are one line on stderr.
+
+#include <string>
+#include <vector>
+
+namespace tether::tools::cloud {
+
+// tether-cloud init DIR [--port N] [--bind ADDR] [--host NAME]... [--web-port N] [--force]
+int run_init(const std::vector<std::string>& args);
+
+}  // namespace tether::tools::cloud
