@@ -1,0 +1,64 @@
+#include "provisioning/broker_config.hpp"
+
+#include <sstream>
+
+namespace tether::cloud::provisioning {
+
+std::string mosquitto_conf(const broker_settings& s) {
+    std::ostringstream out;
+    out << "# The deployment's broker, written by tether-cloud init (PROTOCOL.md section 4).\n"
+           "per_listener_settings false\n"
+           "allow_anonymous false\n";
+    if (!s.run_as_user.empty()) out << "user " << s.run_as_user << "\n";
+    out << "listener " << s.port << " " << s.bind_address << "\n"
+        << "cafile " << s.ca_file.string() << "\n"
+        << "certfile " << s.cert_file.string() << "\n"
+        << "keyfile " << s.key_file.string() << "\n"
+        << "crlfile " << s.crl_file.string() << "\n"
+        << "tls_version tlsv1.2\n"
+           "require_certificate true\n"
+           "# The certificate's CN is the user name the ACL file sees.\n"
+           "use_identity_as_username true\n"
+        << "acl_file " << s.acl_file.string() << "\n";
+    if (!s.persistence_dir.empty()) {
+        out << "persistence true\npersistence_location " << s.persistence_dir.string() << "/\n";
+    } else {
+        out << "persistence false\n";
+    }
+    out << "log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n";
+    return out.str();
+}
+
+std::string acl_text() {
+    std::ostringstream out;
+    out << "# PROTOCOL.md section 4, written by tether-cloud init. The user name is the CN of the\n"
+           "# client's certificate; a client id or CN holding '/', '+' or '#' gets nothing.\n"
+           "\n"
+           "# The cloud service may do everything ('#' does not cover topics that begin with '$').\n"
+           "user "
+        << service_common_name
+        << "\n"
+           "topic readwrite #\n"
+           "topic readwrite $aws/#\n"
+           "\n"
+           "# The claim identity shipped with devices: it may only provision (the pattern below);\n"
+           "# the device patterns would otherwise give it ioto/service/"
+        << claim_common_name
+        << "/ and ioto/account/all/.\n"
+           "user "
+        << claim_common_name
+        << "\n"
+           "topic deny ioto/#\n"
+           "topic deny $aws/#\n"
+           "\n"
+           "# Every certificate: a device's CN is its id.\n"
+           "pattern write ioto/service/%u/#\n"
+           "pattern write $aws/rules/+/ioto/service/%u/#\n"
+           "pattern read ioto/device/%u/#\n"
+           "pattern read ioto/account/all/#\n"
+           "# Provisioning (client id claim-<random>): the requester's own request and reply topics.\n"
+           "pattern readwrite tether/provision/%c/#\n";
+    return out.str();
+}
+
+}  // namespace tether::cloud::provisioning
