@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: set up, then
 #   1. build with g++ (-Werror) and run the unit tests,
-#   2. build again with ASan + UBSan and run them again,
+#   2. build again with ASan + UBSan and run them again (the broker suites, which start
+#      RabbitMQ, NATS and a NATS cluster, run once, in step 1),
 #   3. build the core for a Cortex-M4 and check it needs no heap or exceptions, and its size,
 #   4. run each fuzzer briefly (FUZZ_SECONDS, default 60),
 #   5. run the example,
@@ -14,10 +15,11 @@ bash scripts/setup.sh
 fuzz_seconds=${FUZZ_SECONDS:-60}
 passed=0
 
-run_ctest() {  # build dir; adds the number of tests run to $passed
-  local log
+run_ctest() {  # build dir [ctest args]; adds the number of tests run to $passed
+  local log dir=$1
+  shift
   log=$(mktemp)
-  if ! ctest --test-dir "$1" --output-on-failure -j2 | tee "$log"; then
+  if ! ctest --test-dir "$dir" --output-on-failure -j2 "$@" | tee "$log"; then
     rm -f "$log"
     return 1
   fi
@@ -33,7 +35,7 @@ run_ctest build
 echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTETHER_SANITIZE=ON >/dev/null
 cmake --build build-asan -j2
-run_ctest build-asan
+run_ctest build-asan -LE brokers
 
 echo "== freestanding core for Cortex-M4"
 bash scripts/footprint.sh
@@ -42,6 +44,10 @@ passed=$((passed + 1))
 echo "== fuzzers, ${fuzz_seconds}s each"
 bash scripts/fuzz.sh "$fuzz_seconds"
 passed=$((passed + $(ls fuzz/corpus | wc -l)))
+
+echo "== installed: cmake --install, then an outside project with find_package and with pkg-config, and the .deb"
+JOBS=2 DEB=1 bash scripts/consumer.sh
+passed=$((passed + 1))
 
 echo "== example"
 ./build/examples/core_transcript >/dev/null
