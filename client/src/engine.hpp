@@ -21,6 +21,7 @@
 #include "backoff.hpp"
 #include "flight_table.hpp"
 #include "message_queue.hpp"
+#include "refusal_probe.hpp"
 #include "signal.hpp"
 #include "subscription_table.hpp"
 #include "tether/client/client.hpp"
@@ -110,6 +111,10 @@ private:
         sent_head_ = 0;
     }
     void process_events();
+    // Refused publishes (engine_refusal.cpp, refusal_probe.hpp).
+    void after_link_ended(std::error_code ec);
+    void on_publish_acknowledged(std::uint16_t packet_id);
+    void fail_refused(std::uint16_t packet_id);
     void grow_inbound_qos2();
     void on_connack(const core::event& e);
     void dispatch(const core::event& e);
@@ -174,6 +179,8 @@ private:
     asio::steady_timer pause_;
 
     flight_table flights_;
+    refusal_probe probe_;
+    std::vector<std::uint16_t> held_resends_;  // while probing: resends waiting for the probe
     message_queue queue_;
     subscription_table subscriptions_;
     std::vector<pending_unsubscribe> pending_unsubscribes_;

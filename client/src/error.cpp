@@ -30,6 +30,9 @@ public:
         case errc::client_stopped: return "client stopped";
         case errc::invalid_argument: return "invalid argument";
         case errc::message_too_large: return "message too large";
+        case errc::publish_refused:
+            return "the broker refuses this message: it closed the connection each time the message was sent "
+                   "(a broker without QoS 2, or a topic it does not allow)";
         }
         return "unknown tether error " + std::to_string(value);
     }

@@ -58,6 +58,13 @@ void session::abandon_outbound() noexcept {
     resend_next_ = resend_end_ = 0;
 }
 
+bool session::abandon_outbound(std::uint16_t packet_id) noexcept {
+    outbound_slot* slot = find_slot(packet_id, 0);
+    if (slot == nullptr) return false;
+    remove_slot(slot);
+    return true;
+}
+
 send_result session::disconnect(std::span<std::uint8_t> out) noexcept {
     if (link_ == link::down) return {error::not_connected};
     const encode_result r = encode_disconnect(out);

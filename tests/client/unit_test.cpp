@@ -6,6 +6,7 @@
 #include <array>
 
 #include "backoff.hpp"
+#include "refusal_probe.hpp"
 #include "filter_cover.hpp"
 #include "tether/client/error.hpp"
 
@@ -143,6 +144,51 @@ TEST(FlightTable, AcquireThenBindOrRelease) {
     ASSERT_NE(table.find(300), nullptr);
     EXPECT_EQ(table.find(300)->bytes.size(), 2u);
     EXPECT_EQ(table.size(), 1u);
+}
+
+
+// ---------------------------------------------------------------- refusal_probe
+
+TEST(RefusalProbe, AMessageTheServerClosesTheLinkOverIsFoundAndOnlyIt) {
+    detail::refusal_probe p;
+    // A flap with nothing in flight, or our own timeout: no probing.
+    EXPECT_EQ(p.connection_ended(true, 0, false), 0);
+    EXPECT_FALSE(p.probing());
+    EXPECT_EQ(p.connection_ended(false, 3, false), 0);
+    EXPECT_FALSE(p.probing());
+    // The server closed the link with 3 publishes unacknowledged: the next connection
+    // sends the oldest (7) alone.
+    EXPECT_EQ(p.connection_ended(true, 3, false), 0);
+    ASSERT_TRUE(p.probing());
+    EXPECT_FALSE(p.hold(7));
+    EXPECT_TRUE(p.hold(8));
+    EXPECT_TRUE(p.hold(9));
+    // Closed again over it, strikes times: 7 is refused; 8 is the next probe.
+    for (unsigned i = 1; i < detail::refusal_probe::strikes; ++i) {
+        EXPECT_EQ(p.connection_ended(true, 3, true), 0);
+        EXPECT_FALSE(p.hold(7));
+        EXPECT_TRUE(p.hold(8));
+    }
+    EXPECT_EQ(p.connection_ended(true, 3, true), 7);
+    EXPECT_TRUE(p.probing());
+    EXPECT_FALSE(p.hold(8));
+    EXPECT_TRUE(p.hold(9));
+    // 8 acknowledged: probing ends, everything goes.
+    EXPECT_FALSE(p.acknowledged(9));
+    EXPECT_TRUE(p.acknowledged(8));
+    EXPECT_FALSE(p.probing());
+    EXPECT_FALSE(p.hold(9));
+}
+
+TEST(RefusalProbe, OurOwnTimeoutsAndAcknowledgedProbesStrikeNothing) {
+    detail::refusal_probe p;
+    (void)p.connection_ended(true, 1, false);
+    EXPECT_FALSE(p.hold(4));
+    // Keep-alive or connect timeouts (not the server closing) never count.
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(p.connection_ended(false, 1, true), 0);
+    // A probe no longer in flight was not refused.
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(p.connection_ended(true, 1, false), 0);
+    EXPECT_TRUE(p.probing());
 }
 
 }  // namespace

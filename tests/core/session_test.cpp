@@ -508,6 +508,20 @@ TEST(SessionResume, AbandonedOutboundIdsAreNotResent) {
     EXPECT_EQ(c.pub(qos::at_least_once).packet_id, 3);  // ids go on: the broker may still know 1 and 2
 }
 
+TEST(SessionResume, OneAbandonedIdIsNotResentAndTheRestAre) {
+    client c;
+    c.connect_accepted(false);
+    ASSERT_EQ(c.pub(qos::at_least_once).packet_id, 1);
+    ASSERT_EQ(c.pub(qos::exactly_once).packet_id, 2);
+    ASSERT_EQ(c.pub(qos::at_least_once).packet_id, 3);
+    c.s.connection_lost();
+    EXPECT_TRUE(c.s.abandon_outbound(2));
+    EXPECT_FALSE(c.s.abandon_outbound(2));
+    EXPECT_EQ(c.s.publishes_in_flight(), 2u);
+    EXPECT_EQ(c.connect_accepted(false, true),
+              (std::vector{connack_event(true), ev(event_type::resend_publish, 1), ev(event_type::resend_publish, 3)}));
+}
+
 TEST(SessionInbound, Qos2IdsSurviveAReconnectOfAPersistentSession) {
     client c;
     c.connect_accepted(false);

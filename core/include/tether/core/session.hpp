@@ -128,6 +128,9 @@ public:
     // Forgets the outbound packet ids in flight (publishes, subscribes, unsubscribes): the
     // application gave them up, so nothing of them is sent again. Received QoS 2 ids stay.
     void abandon_outbound() noexcept;
+    // The same for one packet id (a message the server refuses), between connections;
+    // false if it is not in use.
+    bool abandon_outbound(std::uint16_t packet_id) noexcept;
 
     // Moves the received QoS 2 ids to other storage, e.g. larger, before the table fills
     // (a full list fails the connection with inbound_qos2_full). False, changing nothing,

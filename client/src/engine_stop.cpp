@@ -1,0 +1,72 @@
+// Ending: disconnect() (flush, then DISCONNECT), stop(), and failing whatever still waits
+// so that nothing reported failed is ever sent afterwards.
+
+#include "engine.hpp"
+#include "wait_for.hpp"
+
+namespace tether::client::detail {
+
+void engine::check_drained() {
+    if (drained_ && queue_.empty() && session_.publishes_in_flight() == 0) drained_->set();
+}
+
+asio::awaitable<std::error_code> engine::disconnect(std::chrono::milliseconds limit) {
+    if (state_ == state::idle || state_ == state::stopped) co_return make_error_code(errc::not_connected);
+    stopping_ = true;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    drained_ = std::make_shared<signal>(ex_);
+    check_drained();
+    std::error_code ec = co_await wait_for(*drained_, deadline - std::chrono::steady_clock::now());
+    if (!ec && state_ == state::connected && !link_failed_) {
+        std::array<std::uint8_t, 2> packet{};
+        if (session_.disconnect(packet).err == core::error::none) {
+            append(packet);
+            auto sent = std::make_shared<signal>(ex_);
+            watch_sent(sent, 0);
+            ec = co_await wait_for(*sent, std::max(deadline - std::chrono::steady_clock::now(),
+                                                    std::chrono::steady_clock::duration(std::chrono::milliseconds(100))));
+        }
+    }
+    stop(make_error_code(errc::client_stopped));
+    emit(connection_state::disconnected, ec);
+    co_return ec;
+}
+
+void engine::stop(std::error_code why) {
+    if (state_ == state::stopped) return;
+    state_ = state::stopped;
+    pause_.cancel();  // the backoff, if run() is in one
+    fail_connection(why);
+    fail_all(why);
+    if (first_connack_) first_connack_->set(why);
+}
+
+void engine::fail_all(std::error_code ec) {
+    queue_.for_each([&](queued_message& m) {
+        if (m.acked) m.acked->set(ec);
+        if (m.sent) m.sent->set(ec);
+    });
+    queue_.clear();
+    // Reported failed, so never sent again, not even by a later connect(): the application
+    // may publish them again itself.
+    std::vector<std::uint16_t> ids;
+    flights_.for_each([&](std::uint16_t id, flight& f) {
+        if (f.acked) f.acked->set(ec);
+        if (f.sent) f.sent->set(ec);
+        ids.push_back(id);
+    });
+    for (const std::uint16_t id : ids) flights_.erase(id);
+    session_.abandon_outbound();
+    subscriptions_.fail_waiters(ec);
+    for (auto& u : pending_unsubscribes_) {
+        if (u.acked) u.acked->set(ec);
+    }
+    pending_unsubscribes_.clear();
+    fail_sent_waiters([](const sent_waiter&) { return true; }, ec);
+    for (auto& p : ping_waiters_) p->set(ec);
+    ping_waiters_.clear();
+    for (auto& [name, slot] : requests_) slot->done.set(ec);
+    if (queue_empty_) std::exchange(queue_empty_, nullptr)->set(ec);
+}
+
+}  // namespace tether::client::detail

@@ -1,0 +1,461 @@
+#include "journal.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "journal_crc32c.hpp"
+#include "journal_error.hpp"
+#include "journal_format.hpp"
+#include "journal_reader.hpp"
+
+namespace tether::client::detail {
+
+namespace jf = journal_format;
+
+namespace {
+
+std::error_code last_error() noexcept { return {errno, std::system_category()}; }
+
+// Writes all of `iov` at `offset`, through short writes and EINTR.
+std::error_code write_all(int fd, std::uint64_t offset, iovec* iov, int count) noexcept {
+    while (count > 0) {
+        const ssize_t n = ::pwritev(fd, iov, count, static_cast<off_t>(offset));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return last_error();
+        }
+        if (n == 0) return std::make_error_code(std::errc::no_space_on_device);
+        offset += static_cast<std::uint64_t>(n);
+        auto left = static_cast<std::size_t>(n);
+        while (count > 0 && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            ++iov;
+            --count;
+        }
+        if (count > 0) {
+            iov->iov_base = static_cast<std::uint8_t*>(iov->iov_base) + left;
+            iov->iov_len -= left;
+        }
+    }
+    return {};
+}
+
+std::error_code sync_dir(const std::string& dir) noexcept {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return last_error();
+    std::error_code ec;
+    if (::fsync(fd) != 0) ec = last_error();
+    ::close(fd);
+    return ec;
+}
+
+// Writes a whole small file (the header of a new journal, a damaged tail kept aside).
+std::error_code write_file(const std::string& path, std::span<const std::uint8_t> bytes, bool sync) noexcept {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return last_error();
+    iovec iov{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+    std::error_code ec = write_all(fd, 0, &iov, 1);
+    if (!ec && sync && ::fdatasync(fd) != 0) ec = last_error();
+    ::close(fd);
+    if (ec) ::unlink(path.c_str());
+    return ec;
+}
+
+}  // namespace
+
+journal::journal() { buf_.reserve(256); }
+
+journal::~journal() { close(); }
+
+void journal::close() noexcept {
+    stop_compaction();
+    if (fd_ >= 0) ::close(fd_);  // also drops the lock
+    fd_ = -1;
+}
+
+std::error_code journal::open(const std::string& dir, std::string_view client_id, durability d,
+                              journal_recovery& rec) {
+    if (fd_ >= 0 || client_id.size() > jf::max_topic) return make_error_code(journal_errc::invalid_argument);
+    rec = {};
+    dir_ = dir;
+    path_ = dir + "/journal";
+    tmp_path_ = dir + "/journal.tmp";
+    durability_ = d;
+    const bool sync = d == durability::power_loss;
+
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return last_error();
+    // A compaction that a crash interrupted: the journal itself is still whole.
+    if (::unlink(tmp_path_.c_str()) != 0 && errno != ENOENT) return last_error();
+
+    int fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        // A new journal appears whole or not at all: its header goes to the temporary
+        // file, which is renamed into place.
+        std::vector<std::uint8_t> header;
+        write_journal_header(client_id, header);
+        if (auto ec = write_file(tmp_path_, header, sync)) return ec;
+        if (::rename(tmp_path_.c_str(), path_.c_str()) != 0) {
+            const std::error_code ec = last_error();
+            ::unlink(tmp_path_.c_str());
+            return ec;
+        }
+        if (sync) {
+            if (auto ec = sync_dir(dir)) return ec;
+        }
+        fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
+    }
+    if (fd < 0) return last_error();
+    // One writer per directory: two clients appending to one file would corrupt it.
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const std::error_code ec =
+            errno == EWOULDBLOCK ? make_error_code(journal_errc::in_use) : last_error();
+        ::close(fd);
+        return ec;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        const std::error_code ec = last_error();
+        ::close(fd);
+        return ec;
+    }
+    const auto size = static_cast<std::size_t>(st.st_size);
+    void* map = size == 0 ? nullptr : ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) {
+        const std::error_code ec = last_error();
+        ::close(fd);
+        return ec;
+    }
+    const std::span<const std::uint8_t> bytes(static_cast<const std::uint8_t*>(map), size);
+    state_ = journal_state{};
+    const journal_read r = read_journal(bytes, client_id, state_);
+    std::error_code ec = r.error;
+    if (!ec) {
+        rec.records = r.records;
+        rec.outbound.reserve(state_.live_count());
+        state_.for_each([&](const journal_entry& e) {
+            const std::uint8_t* p = bytes.data() + e.offset + jf::record_head;
+            const std::size_t topic_len = jf::get16(p + 9);
+            const std::uint8_t* topic = p + jf::publish_fixed;
+            recovered_message& m = rec.outbound.emplace_back();
+            m.seq = e.seq;
+            m.packet_id = e.packet_id;
+            m.qos = static_cast<core::qos>(e.qos);
+            m.retain = e.retain;
+            m.released = e.released;
+            m.topic.assign(reinterpret_cast<const char*>(topic), topic_len);
+            m.payload.assign(topic + topic_len, bytes.data() + e.offset + e.size);
+        });
+        state_.for_each_inbound([&](std::uint16_t id) { rec.inbound.push_back(id); });
+        if (r.valid_end < size) {
+            // Kept aside for inspection, then cut: later records must not land behind it.
+            rec.bytes_cut = size - r.valid_end;
+            rec.tail_short = r.stopped == journal_read::stop::short_record;
+            ec = write_file(dir + "/journal.cut", bytes.subspan(r.valid_end), sync);
+            if (!ec && ::ftruncate(fd, static_cast<off_t>(r.valid_end)) != 0) ec = last_error();
+            if (!ec && sync && ::fdatasync(fd) != 0) ec = last_error();
+        }
+    }
+    if (map != nullptr) ::munmap(map, size);
+    if (ec) {
+        ::close(fd);
+        state_ = journal_state{};
+        rec.outbound.clear();
+        rec.inbound.clear();
+        return ec;
+    }
+    fd_ = fd;
+    end_ = r.valid_end;
+    broken_ = false;
+    dirty_ = false;
+    header_.clear();
+    write_journal_header(client_id, header_);
+    return {};
+}
+
+std::error_code journal::checked() const noexcept {
+    if (fd_ < 0 || broken_) return make_error_code(journal_errc::broken);
+    return {};
+}
+
+std::error_code journal::commit(int fd, std::uint64_t& end, std::uint8_t type, std::size_t fixed,
+                                std::span<const std::uint8_t> tail) {
+    std::uint8_t* head = buf_.data();
+    head[0] = type;
+    jf::put32(head + 1, static_cast<std::uint32_t>(fixed + tail.size()));
+    std::uint32_t crc = crc32c({head, 5});
+    crc = crc32c({head + jf::record_head, fixed}, crc);
+    crc = crc32c(tail, crc);
+    jf::put32(head + 5, crc);
+    iovec iov[2] = {{head, jf::record_head + fixed}, {const_cast<std::uint8_t*>(tail.data()), tail.size()}};
+    const std::error_code ec = write_all(fd, end, iov, tail.empty() ? 1 : 2);
+    if (ec) {
+        // Nothing half accepted: the part that reached the file is cut off again. Should
+        // that fail too, later records would sit behind garbage, so no more are written.
+        while (::ftruncate(fd, static_cast<off_t>(end)) != 0) {
+            if (errno != EINTR) {
+                if (fd == fd_) broken_ = true;
+                break;
+            }
+        }
+        return ec;
+    }
+    end += jf::record_head + fixed + tail.size();
+    if (fd == fd_) dirty_ = true;
+    return {};
+}
+
+std::error_code journal::write_small(int fd, std::uint64_t& end, std::uint8_t type, std::uint64_t seq,
+                                     std::uint16_t id, bool with_seq, bool with_id) {
+    buf_.resize(jf::record_head + 10);
+    std::size_t n = 0;
+    if (with_seq) jf::put64(buf_.data() + jf::record_head, seq), n += 8;
+    if (with_id) jf::put16(buf_.data() + jf::record_head + n, id), n += 2;
+    return commit(fd, end, type, n, {});
+}
+
+void journal::mirror(std::uint8_t type, std::uint64_t seq, std::uint16_t id, bool with_seq, bool with_id) noexcept {
+    // Messages the compaction has copied already get their news in the copy too.
+    if (tmp_fd_ < 0 || seq >= copy_next_) return;
+    if (auto ec = write_small(tmp_fd_, tmp_end_, type, seq, id, with_seq, with_id)) {
+        copy_error_ = ec;
+        stop_compaction();
+    }
+}
+
+std::error_code journal::append_publish(core::qos q, bool retain, std::string_view topic,
+                                        std::span<const std::uint8_t> payload, std::uint64_t& seq) {
+    if (auto ec = checked()) return ec;
+    if ((q != core::qos::at_least_once && q != core::qos::exactly_once) || topic.size() > jf::max_topic) {
+        return make_error_code(journal_errc::invalid_argument);
+    }
+    if (payload.size() > jf::max_payload) return make_error_code(journal_errc::message_too_large);
+    const std::size_t fixed = jf::publish_fixed + topic.size();
+    buf_.resize(jf::record_head + fixed);  // within the capacity once warmed up
+    std::uint8_t* body = buf_.data() + jf::record_head;
+    const std::uint64_t next = state_.last_seq() + 1;
+    jf::put64(body, next);
+    body[8] = static_cast<std::uint8_t>(static_cast<unsigned>(q) | (retain ? 4u : 0u));
+    jf::put16(body + 9, static_cast<std::uint16_t>(topic.size()));
+    std::memcpy(body + jf::publish_fixed, topic.data(), topic.size());
+    const std::uint64_t offset = end_;
+    if (auto ec = commit(fd_, end_, static_cast<std::uint8_t>(jf::record::publish), fixed, payload)) return ec;
+    journal_entry e;
+    e.seq = next;
+    e.offset = offset;
+    e.size = static_cast<std::uint32_t>(end_ - offset);
+    e.qos = static_cast<std::uint8_t>(q);
+    e.retain = retain;
+    (void)state_.add(e);  // next is above every seq: always added
+    seq = next;
+    return {};
+}
+
+std::error_code journal::bind_id(std::uint64_t seq, std::uint16_t packet_id) {
+    if (auto ec = checked()) return ec;
+    if (packet_id == 0) return make_error_code(journal_errc::invalid_argument);
+    if (state_.find(seq) == nullptr) return make_error_code(journal_errc::unknown_message);
+    const journal_entry* holder = state_.find_id(packet_id);
+    if (holder != nullptr && holder->seq != seq) return make_error_code(journal_errc::packet_id_in_use);
+    const auto type = static_cast<std::uint8_t>(jf::record::bind_id);
+    if (auto ec = write_small(fd_, end_, type, seq, packet_id, true, true)) return ec;
+    (void)state_.bind(seq, packet_id);
+    mirror(type, seq, packet_id, true, true);
+    return {};
+}
+
+std::error_code journal::mark_pubrec(std::uint16_t packet_id) {
+    if (auto ec = checked()) return ec;
+    const journal_entry* e = state_.find_id(packet_id);
+    if (e == nullptr || e->qos != 2) return make_error_code(journal_errc::unknown_message);
+    const std::uint64_t seq = e->seq;
+    const auto type = static_cast<std::uint8_t>(jf::record::pubrec);
+    if (auto ec = write_small(fd_, end_, type, seq, 0, true, false)) return ec;
+    (void)state_.release(seq);
+    mirror(type, seq, 0, true, false);
+    return {};
+}
+
+std::error_code journal::mark_acked(std::uint16_t packet_id) {
+    if (auto ec = checked()) return ec;
+    const journal_entry* e = state_.find_id(packet_id);
+    if (e == nullptr) return make_error_code(journal_errc::unknown_message);
+    return remove(e->seq);
+}
+
+std::error_code journal::remove(std::uint64_t seq) {
+    if (auto ec = checked()) return ec;
+    if (state_.find(seq) == nullptr) return make_error_code(journal_errc::unknown_message);
+    const auto type = static_cast<std::uint8_t>(jf::record::remove);
+    if (auto ec = write_small(fd_, end_, type, seq, 0, true, false)) return ec;
+    (void)state_.remove(seq);
+    mirror(type, seq, 0, true, false);
+    return {};
+}
+
+std::error_code journal::hold_inbound(std::uint16_t packet_id) {
+    if (auto ec = checked()) return ec;
+    if (packet_id == 0) return make_error_code(journal_errc::invalid_argument);
+    // The copy under way gets the inbound ids when it finishes, from the state.
+    if (auto ec = write_small(fd_, end_, static_cast<std::uint8_t>(jf::record::inbound_hold), 0, packet_id, false,
+                              true)) {
+        return ec;
+    }
+    (void)state_.hold_inbound(packet_id);
+    return {};
+}
+
+std::error_code journal::release_inbound(std::uint16_t packet_id) {
+    if (auto ec = checked()) return ec;
+    if (packet_id == 0) return make_error_code(journal_errc::invalid_argument);
+    if (auto ec = write_small(fd_, end_, static_cast<std::uint8_t>(jf::record::inbound_release), 0, packet_id,
+                              false, true)) {
+        return ec;
+    }
+    (void)state_.release_inbound(packet_id);
+    return {};
+}
+
+std::error_code journal::sync() {
+    if (auto ec = checked()) return ec;
+    if (durability_ != durability::power_loss || !dirty_) return {};
+    if (::fdatasync(fd_) != 0) {
+        // After a failed fdatasync the kernel may have dropped the dirty pages: what was
+        // written can no longer be trusted to be on the disk.
+        broken_ = true;
+        return last_error();
+    }
+    dirty_ = false;
+    return {};
+}
+
+bool journal::compaction_due() const noexcept {
+    // Small files are left alone: rewriting them costs more than the space they take.
+    constexpr std::uint64_t floor = 64 * 1024;
+    return end_ > floor && end_ > 2 * (header_.size() + state_.live_bytes());
+}
+
+std::error_code journal::copy_entry(const journal_entry& e) {
+    // The publish record is copied as it is (its checksum stays valid), in chunks.
+    std::uint8_t chunk[4096];
+    std::uint64_t done = 0;
+    while (done < e.size) {
+        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof chunk, e.size - done));
+        const ssize_t got = ::pread(fd_, chunk, n, static_cast<off_t>(e.offset + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return got < 0 ? last_error() : make_error_code(journal_errc::broken);
+        iovec iov{chunk, static_cast<std::size_t>(got)};
+        if (auto ec = write_all(tmp_fd_, tmp_end_ + done, &iov, 1)) return ec;
+        done += static_cast<std::uint64_t>(got);
+    }
+    journal_entry* live = state_.find(e.seq);
+    live->new_offset = tmp_end_;
+    tmp_end_ += e.size;
+    if (e.packet_id != 0) {
+        if (auto ec = write_small(tmp_fd_, tmp_end_, static_cast<std::uint8_t>(jf::record::bind_id), e.seq,
+                                  e.packet_id, true, true)) {
+            return ec;
+        }
+    }
+    if (e.released) {
+        if (auto ec = write_small(tmp_fd_, tmp_end_, static_cast<std::uint8_t>(jf::record::pubrec), e.seq, 0, true,
+                                  false)) {
+            return ec;
+        }
+    }
+    return {};
+}
+
+std::error_code journal::compact_step(std::size_t budget, bool& done) {
+    done = false;
+    if (auto ec = checked()) return ec;
+    if (copy_error_) return std::exchange(copy_error_, {});
+    if (tmp_fd_ < 0) {
+        tmp_fd_ = ::open(tmp_path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (tmp_fd_ < 0) return last_error();
+        (void)::flock(tmp_fd_, LOCK_EX | LOCK_NB);  // it becomes the journal: locked from the start
+        tmp_end_ = 0;
+        copy_next_ = 1;
+        iovec iov{header_.data(), header_.size()};
+        if (auto ec = write_all(tmp_fd_, 0, &iov, 1)) {
+            stop_compaction();
+            return ec;
+        }
+        tmp_end_ = header_.size();
+    }
+    std::size_t copied = 0;
+    std::error_code ec;
+    state_.for_each_from(copy_next_, [&](const journal_entry& e) {
+        if (copied >= budget) return false;
+        const journal_entry copy = e;  // copy_entry's writes may not move it, but be plain
+        ec = copy_entry(copy);
+        if (ec) return false;
+        copy_next_ = copy.seq + 1;
+        copied += copy.size;
+        return true;
+    });
+    if (ec) {
+        stop_compaction();
+        return ec;
+    }
+    if (copied >= budget && state_.last_seq() >= copy_next_) return {};
+    ec = finish_compaction();
+    if (!ec) done = true;
+    return ec;
+}
+
+std::error_code journal::finish_compaction() {
+    std::error_code ec;
+    state_.for_each_inbound([&](std::uint16_t id) {
+        if (!ec) {
+            ec = write_small(tmp_fd_, tmp_end_, static_cast<std::uint8_t>(jf::record::inbound_hold), 0, id, false,
+                             true);
+        }
+    });
+    // Power loss must not find the new name on a file whose contents are not on disk yet.
+    if (!ec && durability_ == durability::power_loss && ::fdatasync(tmp_fd_) != 0) ec = last_error();
+    if (!ec && ::rename(tmp_path_.c_str(), path_.c_str()) != 0) ec = last_error();
+    if (ec) {
+        stop_compaction();
+        return ec;
+    }
+    ::close(fd_);
+    fd_ = std::exchange(tmp_fd_, -1);
+    end_ = tmp_end_;
+    state_.for_each([](journal_entry& e) { e.offset = e.new_offset; });
+    state_.squeeze();
+    dirty_ = false;
+    if (durability_ == durability::power_loss) return sync_dir(dir_);
+    return {};
+}
+
+std::error_code journal::compact() {
+    bool done = false;
+    while (!done) {
+        if (auto ec = compact_step(std::size_t{1} << 20, done)) return ec;
+    }
+    return {};
+}
+
+void journal::stop_compaction() noexcept {
+    if (tmp_fd_ < 0) return;
+    ::close(tmp_fd_);
+    tmp_fd_ = -1;
+    ::unlink(tmp_path_.c_str());
+}
+
+void journal::abandon_compaction_for_test() noexcept {
+    if (tmp_fd_ < 0) return;
+    ::close(tmp_fd_);
+    tmp_fd_ = -1;
+}
+
+}  // namespace tether::client::detail

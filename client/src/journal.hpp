@@ -1,0 +1,160 @@
+#pragma once
+// The durable outbox's journal: an append-only file in options::persistence that holds
+// every unacknowledged QoS 1/2 message and every inbound QoS 2 packet id awaiting PUBREL,
+// so that a client restarted with the same id and directory sends them again, in order.
+// Plain POSIX file I/O; the engine calls it on its own thread (no locks inside).
+// docs/PERSISTENCE.md describes the format and what each durability level costs.
+//
+//   journal j;
+//   journal_recovery rec;
+//   if (auto ec = j.open("/var/lib/dev", "myDevice", durability::process_crash, rec)) ...;
+//   for (auto& m : rec.outbound) ...  // send again, in order, before anything new
+//   std::uint64_t seq;
+//   if (auto ec = j.append_publish(core::qos::at_least_once, false, "t", payload, seq)) ...;  // refuse
+//   (void)j.bind_id(seq, packet_id);   // when it enters the window
+//   (void)j.mark_acked(packet_id);     // PUBACK / PUBCOMP
+//
+// Every function that writes returns the error of the disk (a std::system_category code:
+// ENOSPC, EROFS, EACCES, EIO, EFBIG, ...) and then has changed nothing: a record is either
+// wholly in the file and in the state, or in neither. If a failed write cannot be cut off
+// again, the journal turns `broken` and refuses all later writes (sticky).
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "journal_state.hpp"
+#include "tether/core/packet.hpp"
+
+namespace tether::client::detail {
+
+enum class durability {
+    // A record is handed to the OS (one write()) before the call returns: it survives the
+    // process crashing or being killed, not the machine losing power.
+    process_crash,
+    // As above, and sync() makes everything written so far survive power loss (fdatasync);
+    // the engine calls it once per batch (group commit) before reporting the batch accepted.
+    power_loss,
+};
+
+struct recovered_message {
+    std::uint64_t seq = 0;
+    std::uint16_t packet_id = 0;  // 0: never entered the window
+    core::qos qos = core::qos::at_least_once;
+    bool retain = false;
+    bool released = false;        // past PUBREC: a PUBREL is due (persistent session)
+    std::string topic;
+    std::vector<std::uint8_t> payload;
+};
+
+struct journal_recovery {
+    std::vector<recovered_message> outbound;  // unacknowledged, oldest first
+    std::vector<std::uint16_t> inbound;       // QoS 2 ids delivered and awaiting PUBREL
+    std::size_t records = 0;                  // intact records read
+    // A damaged tail (a record cut short by power loss, or failing its checksum) and
+    // everything after it: its size, and whether it was cut short (else corrupt). Those
+    // bytes are kept in DIR/journal.cut for inspection and removed from the journal.
+    std::uint64_t bytes_cut = 0;
+    bool tail_short = false;
+};
+
+class journal {
+public:
+    journal();
+    ~journal();
+    journal(const journal&) = delete;
+    journal& operator=(const journal&) = delete;
+
+    // Opens (creating it and the directory if missing) the journal in `dir` for
+    // `client_id`, and fills `rec` with what it holds. A compaction that a crash
+    // interrupted is discarded (the old file is still whole). Errors:
+    //   journal_errc::other_client   the directory holds another client id's journal
+    //   journal_errc::newer_format   written by a newer tether
+    //   journal_errc::not_a_journal, corrupt_header
+    //   journal_errc::in_use         another journal object or process has it open
+    //   journal_errc::invalid_argument  a client id longer than 65,535 bytes; already open
+    //   system errors: EACCES, EROFS (read-only directory), ENOSPC, ENOTDIR, EIO, ...
+    // A damaged tail is not an error: rec says how much was cut.
+    [[nodiscard]] std::error_code open(const std::string& dir, std::string_view client_id, durability d,
+                                       journal_recovery& rec);
+
+    // Journals a message and gives its sequence number. Errors: invalid_argument (QoS 0,
+    // topic over 65,535 bytes), message_too_large (payload over 268,435,455 bytes), broken,
+    // system errors (ENOSPC, EFBIG, EIO...). Nothing is journaled on error.
+    [[nodiscard]] std::error_code append_publish(core::qos q, bool retain, std::string_view topic,
+                                                 std::span<const std::uint8_t> payload, std::uint64_t& seq);
+    // The message got a packet id (it entered the window, perhaps again after a reconnect).
+    // Errors: unknown_message, invalid_argument (id 0), packet_id_in_use, broken, system.
+    [[nodiscard]] std::error_code bind_id(std::uint64_t seq, std::uint16_t packet_id);
+    // PUBREC came for this QoS 2 message. Errors: unknown_message, broken, system.
+    [[nodiscard]] std::error_code mark_pubrec(std::uint16_t packet_id);
+    // PUBACK / PUBCOMP came: the message is gone. Errors: unknown_message, broken, system.
+    [[nodiscard]] std::error_code mark_acked(std::uint16_t packet_id);
+    // A message gone without an acknowledgement (dropped from a full queue, failed).
+    // Errors: unknown_message, broken, system.
+    [[nodiscard]] std::error_code remove(std::uint64_t seq);
+    // An inbound QoS 2 PUBLISH was delivered / its PUBREL came. Errors: invalid_argument
+    // (id 0), broken, system.
+    [[nodiscard]] std::error_code hold_inbound(std::uint16_t packet_id);
+    [[nodiscard]] std::error_code release_inbound(std::uint16_t packet_id);
+
+    // With durability::power_loss, makes every record written so far survive power loss
+    // (one fdatasync for all of them); otherwise does nothing. Errors: EIO, broken.
+    [[nodiscard]] std::error_code sync();
+
+    // True when dead records dominate the file: compacting would at least halve it.
+    [[nodiscard]] bool compaction_due() const noexcept;
+    // One step of a compaction: copies about `budget` bytes of live records to
+    // DIR/journal.tmp (starting it if none is under way); the last step writes the held
+    // inbound ids and renames the copy over the journal. `done` says whether it finished.
+    // Writes in between go on as usual. A crash at any point leaves a whole journal.
+    // Errors: system errors of the copy (ENOSPC...), after which the copy is abandoned and
+    // the journal goes on as before; broken.
+    [[nodiscard]] std::error_code compact_step(std::size_t budget, bool& done);
+    // All steps at once.
+    [[nodiscard]] std::error_code compact();
+    [[nodiscard]] bool compacting() const noexcept { return tmp_fd_ >= 0; }
+
+    [[nodiscard]] std::uint64_t file_size() const noexcept { return end_; }
+    [[nodiscard]] std::size_t live_count() const noexcept { return state_.live_count(); }
+    [[nodiscard]] std::size_t inbound_count() const noexcept { return state_.inbound_count(); }
+
+    // For tests: stops a compaction as a crash would, leaving DIR/journal.tmp behind.
+    void abandon_compaction_for_test() noexcept;
+
+private:
+    // Writes the record whose body's first `fixed` bytes the caller put in buf_ after the
+    // head, followed by `tail`, at `end` of `fd`; cuts a partial write off again.
+    [[nodiscard]] std::error_code commit(int fd, std::uint64_t& end, std::uint8_t type, std::size_t fixed,
+                                         std::span<const std::uint8_t> tail);
+    // A record of a seq and/or a packet id to the journal, and to the copy under way when
+    // the message was copied already (`mirror`).
+    [[nodiscard]] std::error_code write_small(int fd, std::uint64_t& end, std::uint8_t type, std::uint64_t seq,
+                                              std::uint16_t id, bool with_seq, bool with_id);
+    [[nodiscard]] std::error_code checked() const noexcept;
+    void mirror(std::uint8_t type, std::uint64_t seq, std::uint16_t id, bool with_seq, bool with_id) noexcept;
+    [[nodiscard]] std::error_code copy_entry(const journal_entry& e);
+    [[nodiscard]] std::error_code finish_compaction();
+    void stop_compaction() noexcept;
+    void close() noexcept;
+
+    std::string dir_, path_, tmp_path_;
+    durability durability_ = durability::process_crash;
+    int fd_ = -1;
+    std::uint64_t end_ = 0;
+    bool broken_ = false;
+    bool dirty_ = false;  // written since the last fdatasync
+    std::error_code copy_error_;  // why the compaction under way was abandoned
+    journal_state state_;
+    std::vector<std::uint8_t> buf_;  // the record being written; keeps its capacity
+    std::vector<std::uint8_t> header_;
+    // The compaction under way: its file, its end, and the first seq not yet copied.
+    int tmp_fd_ = -1;
+    std::uint64_t tmp_end_ = 0;
+    std::uint64_t copy_next_ = 0;
+};
+
+}  // namespace tether::client::detail

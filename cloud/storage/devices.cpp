@@ -1,0 +1,60 @@
+#include <algorithm>
+
+#include "storage/database.hpp"
+#include "storage/writers.hpp"
+
+namespace tether::cloud::storage {
+
+void detail::write_devices(connection& c, const std::vector<device_event>& events) {
+    const std::string sql =
+        "INSERT INTO devices (device_id, first_seen, last_seen, online) VALUES ($1, $2, $2, $3) "
+        "ON CONFLICT (device_id) DO UPDATE SET "
+        "first_seen = " + std::string(c.least()) + "(devices.first_seen, excluded.first_seen), "
+        "last_seen = " + std::string(c.greatest()) + "(devices.last_seen, excluded.last_seen), "
+        "online = CASE WHEN excluded.last_seen >= devices.last_seen THEN excluded.online ELSE devices.online END";
+    for (const std::size_t i : lock_order(events, [](const device_event& e) { return e.device_id; })) {
+        const device_event& e = events[i];
+        if (e.device_id.empty() || e.device_id.size() > max_device_id_bytes) {
+            throw failure("device event: the device id must be 1 to " + std::to_string(max_device_id_bytes) + " bytes");
+        }
+        (void)c.execute(sql, {e.device_id, e.time_ms, std::int64_t{e.online ? 1 : 0}});
+    }
+}
+
+namespace {
+
+device_record to_device(const row& r) { return {r.text(0), r.integer(1), r.integer(2), r.integer(3) != 0}; }
+
+}  // namespace
+
+result<std::optional<device_record>> database::find_device(std::string_view device_id) const {
+    try {
+        const rows found = with_connection([&](connection& c) {
+            return c.execute("SELECT device_id, first_seen, last_seen, online FROM devices WHERE device_id = $1",
+                             {std::string(device_id)});
+        });
+        if (found.empty()) return std::optional<device_record>();
+        return std::optional<device_record>(to_device(found[0]));
+    } catch (const failure& e) {
+        return error{e.what()};
+    }
+}
+
+result<std::vector<device_record>> database::devices() const {
+    try {
+        const rows found = with_connection([&](connection& c) {
+            return c.execute("SELECT device_id, first_seen, last_seen, online FROM devices");
+        });
+        std::vector<device_record> out;
+        out.reserve(found.size());
+        for (const row& r : found) out.push_back(to_device(r));
+        // Sorted here: the engines' collations order text differently.
+        std::sort(out.begin(), out.end(),
+                  [](const device_record& a, const device_record& b) { return a.device_id < b.device_id; });
+        return out;
+    } catch (const failure& e) {
+        return error{e.what()};
+    }
+}
+
+}  // namespace tether::cloud::storage

@@ -1,0 +1,118 @@
+#include "storage/postgres_connection.hpp"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstring>
+#include <memory>
+
+namespace tether::cloud::storage {
+
+namespace {
+
+void ignore_notice(void*, const char*) {}
+
+std::string trimmed(const char* message) {
+    std::string s = message ? message : "";
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+// Doubles as the shortest text that reads back as the same double.
+std::string double_text(double d) {
+    char buf[32];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+    return ec == std::errc{} ? std::string(buf, end) : std::string("NaN");
+}
+
+struct result_deleter {
+    void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+
+}  // namespace
+
+postgres_connection::postgres_connection(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+    if (conn_ == nullptr) throw failure("postgresql: out of memory");
+    if (PQstatus(conn_) != CONNECTION_OK) {
+        const std::string message = trimmed(PQerrorMessage(conn_));
+        PQfinish(conn_);
+        throw failure("postgresql: cannot connect: " + message);
+    }
+    PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
+}
+
+postgres_connection::~postgres_connection() { PQfinish(conn_); }
+
+rows postgres_connection::execute(std::string_view sql, const std::vector<sql_value>& params) {
+    if (PQstatus(conn_) != CONNECTION_OK) {
+        if (in_transaction_) throw failure("postgresql: connection lost inside a transaction");
+        PQreset(conn_);
+        if (PQstatus(conn_) != CONNECTION_OK) {
+            throw failure("postgresql: connection lost: " + trimmed(PQerrorMessage(conn_)));
+        }
+    }
+    std::vector<std::string> texts(params.size());
+    std::vector<const char*> values(params.size(), nullptr);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const sql_value& v = params[i];
+        if (const auto* n = std::get_if<std::int64_t>(&v)) {
+            texts[i] = std::to_string(*n);
+        } else if (const auto* d = std::get_if<double>(&v)) {
+            texts[i] = double_text(*d);
+        } else if (const auto* s = std::get_if<std::string>(&v)) {
+            texts[i] = *s;
+        } else {
+            continue;  // NULL
+        }
+        values[i] = texts[i].c_str();
+    }
+    const std::string statement(sql);
+    std::unique_ptr<PGresult, result_deleter> res(PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()),
+                                                               nullptr, values.data(), nullptr, nullptr, 0));
+    const ExecStatusType status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        const char* message = res ? PQresultErrorMessage(res.get()) : PQerrorMessage(conn_);
+        throw failure("postgresql: " + trimmed(message));
+    }
+    rows out;
+    const int n = PQntuples(res.get());
+    const int columns = PQnfields(res.get());
+    out.reserve(static_cast<std::size_t>(n));
+    for (int r = 0; r < n; ++r) {
+        std::vector<sql_value> cells;
+        cells.reserve(static_cast<std::size_t>(columns));
+        for (int c = 0; c < columns; ++c) {
+            if (PQgetisnull(res.get(), r, c)) {
+                cells.emplace_back(std::monostate{});
+            } else {
+                cells.emplace_back(std::string(PQgetvalue(res.get(), r, c), static_cast<std::size_t>(PQgetlength(res.get(), r, c))));
+            }
+        }
+        out.emplace_back(std::move(cells));
+    }
+    return out;
+}
+
+void postgres_connection::begin() {
+    (void)execute("BEGIN", {});
+    in_transaction_ = true;
+}
+
+void postgres_connection::commit() {
+    // COMMIT of a transaction that failed earlier "succeeds" with the tag ROLLBACK.
+    std::unique_ptr<PGresult, result_deleter> res(PQexec(conn_, "COMMIT"));
+    in_transaction_ = false;
+    const bool committed = res && PQresultStatus(res.get()) == PGRES_COMMAND_OK && std::strcmp(PQcmdStatus(res.get()), "COMMIT") == 0;
+    if (!committed) {
+        const std::string message = res ? trimmed(PQresultErrorMessage(res.get())) : trimmed(PQerrorMessage(conn_));
+        throw failure("postgresql: commit failed" + (message.empty() ? std::string(" (rolled back)") : ": " + message));
+    }
+}
+
+void postgres_connection::rollback() noexcept {
+    in_transaction_ = false;
+    if (PQstatus(conn_) != CONNECTION_OK) return;
+    PQclear(PQexec(conn_, "ROLLBACK"));
+}
+
+}  // namespace tether::cloud::storage

@@ -1,0 +1,100 @@
+#include <cmath>
+#include <tuple>
+
+#include "storage/database.hpp"
+#include "storage/writers.hpp"
+
+namespace tether::cloud::storage {
+
+namespace {
+
+std::string describe(const store_write& w) {
+    // Cut, so that a megabyte key cannot make a megabyte message.
+    return "store write of '" + w.key.substr(0, 64) + "' for device '" + w.device_id.substr(0, 64) + "'";
+}
+
+bool type_matches(const nlohmann::json& value, std::string_view type) {
+    if (type == "string") return value.is_string();
+    if (type == "boolean") return value.is_boolean();
+    if (type == "number") return value.is_number() && std::isfinite(value.get<double>());
+    return false;
+}
+
+}  // namespace
+
+result<void> check_store_write(const store_write& w) {
+    const auto refuse = [&](std::string_view why) { return error{describe(w) + ": " + std::string(why)}; };
+    if (w.device_id.empty() || w.device_id.size() > max_device_id_bytes) {
+        return refuse("the device id must be 1 to " + std::to_string(max_device_id_bytes) + " bytes");
+    }
+    if (w.key.empty() || w.key.size() > max_store_key_bytes) {
+        return refuse("the key must be 1 to " + std::to_string(max_store_key_bytes) + " bytes");
+    }
+    if (w.type != "string" && w.type != "number" && w.type != "boolean") {
+        return refuse("type must be string, number or boolean");
+    }
+    if (!type_matches(w.value, w.type)) return refuse("the value is not a " + w.type);
+    if (w.value.is_string() && w.value.get_ref<const std::string&>().size() + 2 > max_store_value_bytes) {
+        return refuse("the value is longer than " + std::to_string(max_store_value_bytes) + " bytes");
+    }
+    return {};
+}
+
+void detail::write_store(connection& c, const std::vector<store_write>& writes) {
+    for (const std::size_t i : lock_order(writes, [](const store_write& w) { return std::tie(w.device_id, w.key); })) {
+        const store_write& w = writes[i];
+        if (auto ok = check_store_write(w); !ok) throw failure(ok.err().message);
+        std::string text;
+        try {
+            text = w.value.dump();  // throws on invalid UTF-8 in a string
+        } catch (const nlohmann::json::exception&) {
+            throw failure(describe(w) + ": the value is not valid UTF-8");
+        }
+        if (text.size() > max_store_value_bytes) {
+            throw failure(describe(w) + ": the value is longer than " + std::to_string(max_store_value_bytes) + " bytes");
+        }
+        // An older write (by its time) never replaces a newer one: workers may take a
+        // device's messages out of order.
+        (void)c.execute(
+            "INSERT INTO store_items (device_id, item_key, item_value, item_type, updated, expires) "
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device_id, item_key) DO UPDATE SET "
+            "item_value = excluded.item_value, item_type = excluded.item_type, updated = excluded.updated, "
+            "expires = excluded.expires WHERE excluded.updated >= store_items.updated",
+            {w.device_id, w.key, std::move(text), w.type, w.updated_ms,
+             w.expires_ms ? sql_value(*w.expires_ms) : sql_null()});
+    }
+}
+
+result<std::optional<store_value>> database::read_store(std::string_view device_id, std::string_view key,
+                                                        std::int64_t now_ms) const {
+    try {
+        const rows found = with_connection([&](connection& c) {
+            return c.execute(
+                "SELECT item_value, item_type, updated, expires FROM store_items "
+                "WHERE device_id = $1 AND item_key = $2 AND (expires IS NULL OR expires > $3)",
+                {std::string(device_id), std::string(key), now_ms});
+        });
+        if (found.empty()) return std::optional<store_value>();
+        const row& r = found[0];
+        nlohmann::json value = nlohmann::json::parse(r.text(0), nullptr, false);
+        if (value.is_discarded()) {
+            return error{"the stored value of '" + std::string(key.substr(0, 64)) + "' is not JSON"};
+        }
+        return std::optional<store_value>(store_value{std::move(value), r.text(1), r.integer(2), r.optional_integer(3)});
+    } catch (const failure& e) {
+        return error{e.what()};
+    }
+}
+
+result<std::size_t> database::purge_expired_store(std::int64_t now_ms) {
+    try {
+        const rows gone = in_transaction([&](connection& c) {
+            return c.execute("DELETE FROM store_items WHERE expires <= $1 RETURNING 1", {now_ms});
+        });
+        return gone.size();
+    } catch (const failure& e) {
+        return error{e.what()};
+    }
+}
+
+}  // namespace tether::cloud::storage

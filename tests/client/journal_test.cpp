@@ -1,0 +1,539 @@
+// The durable outbox's journal: round trips, every damaged tail, headers it must refuse,
+// compaction (whole, in steps with writes between, interrupted), a full and a read-only
+// disk, and no allocation per message.
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "journal.hpp"
+#include "journal_crc32c.hpp"
+#include "journal_error.hpp"
+#include "journal_format.hpp"
+
+namespace fs = std::filesystem;
+using namespace tether::client::detail;
+using tether::core::qos;
+
+// Counts operator new while `counting` is set (the no-allocation test).
+static std::atomic<bool> counting{false};
+static std::atomic<long> allocations{0};
+void* operator new(std::size_t n) {
+    if (counting) ++allocations;
+    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+struct temp_dir {
+    fs::path path;
+    temp_dir() {
+        std::string t = (fs::temp_directory_path() / "journal_test.XXXXXX").string();
+        path = ::mkdtemp(t.data());
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    [[nodiscard]] std::string str() const { return path.string(); }
+};
+
+std::vector<std::uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+
+std::vector<std::uint8_t> read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_file(const fs::path& p, const std::vector<std::uint8_t>& b) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+std::uint64_t append(journal& j, std::string_view topic, std::string_view payload, qos q = qos::at_least_once,
+                     bool retain = false) {
+    std::uint64_t seq = 0;
+    const std::error_code ec = j.append_publish(q, retain, topic, bytes_of(payload), seq);
+    EXPECT_FALSE(ec) << ec.message();
+    return seq;
+}
+
+// What a recovery says, in a form tests compare whole.
+std::string describe(const journal_recovery& r) {
+    std::string s;
+    for (const recovered_message& m : r.outbound) {
+        s += std::to_string(m.seq) + " id" + std::to_string(m.packet_id) + " q" +
+             std::to_string(static_cast<int>(m.qos)) + (m.retain ? " r" : "") + (m.released ? " rel" : "") + " " +
+             m.topic + "=" + std::string(m.payload.begin(), m.payload.end()) + "\n";
+    }
+    for (std::uint16_t id : r.inbound) s += "in" + std::to_string(id) + "\n";
+    return s;
+}
+
+// A tmpfs of `size` at `dir`, unmounted at the end; skips the test where mounting is refused.
+struct tmpfs {
+    std::string dir;
+    bool mounted = false;
+    tmpfs(const std::string& d, const char* size) : dir(d) {
+        mounted = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, size) == 0;
+    }
+    ~tmpfs() {
+        if (mounted) ::umount2(dir.c_str(), MNT_DETACH);
+    }
+};
+
+}  // namespace
+
+TEST(JournalCrc, CheckValueAndContinuation) {
+    const auto digits = bytes_of("123456789");
+    EXPECT_EQ(crc32c(digits), 0xE306'9283u);
+    const std::span<const std::uint8_t> all(digits);
+    EXPECT_EQ(crc32c(all.subspan(4), crc32c(all.first(4))), 0xE306'9283u);
+}
+
+TEST(Journal, RoundTripKeepsOrderFlagsAndState) {
+    temp_dir d;
+    {
+        journal j;
+        journal_recovery rec;
+        ASSERT_FALSE(j.open(d.str(), "dev1", durability::process_crash, rec));
+        EXPECT_TRUE(rec.outbound.empty());
+        const auto a = append(j, "a/1", "one");
+        const auto b = append(j, "b/2", "two", qos::exactly_once, true);
+        const auto c = append(j, "c/3", "", qos::exactly_once);
+        const auto e = append(j, "e/5", "five");
+        EXPECT_LT(a, b);
+        ASSERT_FALSE(j.bind_id(a, 10));
+        ASSERT_FALSE(j.bind_id(b, 11));
+        ASSERT_FALSE(j.bind_id(c, 12));
+        ASSERT_FALSE(j.mark_pubrec(11));
+        ASSERT_FALSE(j.mark_acked(10));
+        ASSERT_FALSE(j.remove(e));
+        ASSERT_FALSE(j.hold_inbound(7));
+        ASSERT_FALSE(j.hold_inbound(9));
+        ASSERT_FALSE(j.release_inbound(9));
+        EXPECT_EQ(j.live_count(), 2u);
+        ASSERT_FALSE(j.sync());
+    }
+    journal j;
+    journal_recovery rec;
+    ASSERT_FALSE(j.open(d.str(), "dev1", durability::power_loss, rec));
+    EXPECT_EQ(describe(rec), "2 id11 q2 r rel b/2=two\n3 id12 q2 c/3=\nin7\n");
+    EXPECT_EQ(rec.bytes_cut, 0u);
+    EXPECT_EQ(rec.records, 13u);
+    // Sequence numbers go on from the last one, and ids freed by acknowledgement are free.
+    EXPECT_EQ(append(j, "f", "6"), 5u);
+    EXPECT_FALSE(j.bind_id(5, 10));
+    EXPECT_EQ(j.bind_id(5, 11), make_error_code(journal_errc::packet_id_in_use));
+    EXPECT_FALSE(j.sync());
+}
+
+TEST(Journal, RefusesWhatTheStateForbids) {
+    temp_dir d;
+    journal j;
+    journal_recovery rec;
+    ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+    std::uint64_t seq = 0;
+    EXPECT_EQ(j.append_publish(qos::at_most_once, false, "t", {}, seq), make_error_code(journal_errc::invalid_argument));
+    EXPECT_EQ(j.append_publish(qos::at_least_once, false, std::string(65'536, 't'), {}, seq),
+              make_error_code(journal_errc::invalid_argument));
+    const auto a = append(j, "t", "x");
+    EXPECT_EQ(j.bind_id(a, 0), make_error_code(journal_errc::invalid_argument));
+    EXPECT_EQ(j.bind_id(a + 1, 1), make_error_code(journal_errc::unknown_message));
+    ASSERT_FALSE(j.bind_id(a, 1));
+    EXPECT_EQ(j.mark_pubrec(1), make_error_code(journal_errc::unknown_message));  // QoS 1 has no PUBREC
+    EXPECT_EQ(j.mark_acked(2), make_error_code(journal_errc::unknown_message));
+    EXPECT_EQ(j.hold_inbound(0), make_error_code(journal_errc::invalid_argument));
+    ASSERT_FALSE(j.mark_acked(1));
+    EXPECT_EQ(j.remove(a), make_error_code(journal_errc::unknown_message));
+    journal other;
+    EXPECT_EQ(other.open(d.str(), "dev", durability::process_crash, rec), make_error_code(journal_errc::in_use));
+}
+
+// Two messages; the file's size before and after the second, and its bytes.
+struct two_messages {
+    std::size_t before = 0, after = 0;
+    std::vector<std::uint8_t> bytes;
+};
+
+two_messages write_two(const temp_dir& d) {
+    two_messages t;
+    journal j;
+    journal_recovery rec;
+    EXPECT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+    const auto a = append(j, "first", "1");
+    EXPECT_FALSE(j.bind_id(a, 1));
+    t.before = j.file_size();
+    append(j, "second/topic", "payload 2", qos::exactly_once);
+    t.after = j.file_size();
+    t.bytes = read_file(d.path / "journal");
+    EXPECT_EQ(t.bytes.size(), t.after);
+    return t;
+}
+
+TEST(Journal, RecoversEveryIntactRecordAfterATruncationAtEveryByte) {
+    temp_dir src;
+    const two_messages t = write_two(src);
+    for (std::size_t cut = t.before; cut < t.after; ++cut) {
+        SCOPED_TRACE("cut at " + std::to_string(cut));
+        temp_dir d;
+        write_file(d.path / "journal", {t.bytes.begin(), t.bytes.begin() + static_cast<std::ptrdiff_t>(cut)});
+        {
+            journal j;
+            journal_recovery rec;
+            ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+            EXPECT_EQ(describe(rec), "1 id1 q1 first=1\n");
+            EXPECT_EQ(rec.bytes_cut, cut - t.before);
+            EXPECT_EQ(rec.tail_short, cut > t.before);
+            if (cut > t.before) {
+                EXPECT_EQ(read_file(d.path / "journal.cut"),
+                          std::vector<std::uint8_t>(t.bytes.begin() + static_cast<std::ptrdiff_t>(t.before),
+                                                    t.bytes.begin() + static_cast<std::ptrdiff_t>(cut)));
+            }
+            // The damaged tail is gone: what comes next is read back.
+            append(j, "third", "3");
+        }
+        journal j;
+        journal_recovery rec;
+        ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+        EXPECT_EQ(describe(rec), "1 id1 q1 first=1\n2 id0 q1 third=3\n");
+        EXPECT_EQ(rec.bytes_cut, 0u);
+    }
+}
+
+TEST(Journal, StopsAtACorruptionOfAnyByteOfARecord) {
+    temp_dir src;
+    const two_messages t = write_two(src);
+    for (std::size_t at = t.before; at < t.after; ++at) {
+        for (std::uint8_t flip : {std::uint8_t{0x01}, std::uint8_t{0x80}}) {
+            SCOPED_TRACE("byte " + std::to_string(at) + " ^ " + std::to_string(flip));
+            temp_dir d;
+            std::vector<std::uint8_t> b = t.bytes;
+            b[at] ^= flip;
+            write_file(d.path / "journal", b);
+            journal j;
+            journal_recovery rec;
+            ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+            EXPECT_EQ(describe(rec), "1 id1 q1 first=1\n");
+            EXPECT_EQ(rec.bytes_cut, t.after - t.before);
+            EXPECT_EQ(read_file(d.path / "journal").size(), t.before);
+        }
+    }
+}
+
+TEST(Journal, StopsAtARecordThatContradictsTheState) {
+    temp_dir d;
+    {
+        journal j;
+        journal_recovery rec;
+        ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+        append(j, "t", "x");
+    }
+    // A well-formed record (valid checksum) removing a message that does not exist.
+    std::vector<std::uint8_t> rec_bytes(journal_format::record_head + 8);
+    rec_bytes[0] = static_cast<std::uint8_t>(journal_format::record::remove);
+    journal_format::put32(rec_bytes.data() + 1, 8);
+    journal_format::put64(rec_bytes.data() + journal_format::record_head, 99);
+    std::uint32_t crc = crc32c({rec_bytes.data(), 5});
+    crc = crc32c({rec_bytes.data() + journal_format::record_head, 8}, crc);
+    journal_format::put32(rec_bytes.data() + 5, crc);
+    auto b = read_file(d.path / "journal");
+    b.insert(b.end(), rec_bytes.begin(), rec_bytes.end());
+    write_file(d.path / "journal", b);
+    journal j;
+    journal_recovery rec;
+    ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+    EXPECT_EQ(describe(rec), "1 id0 q1 t=x\n");
+    EXPECT_EQ(rec.bytes_cut, rec_bytes.size());
+    EXPECT_FALSE(rec.tail_short);
+}
+
+TEST(Journal, RefusesAnotherClientsDirectory) {
+    temp_dir d;
+    {
+        journal j;
+        journal_recovery rec;
+        ASSERT_FALSE(j.open(d.str(), "alice", durability::process_crash, rec));
+        append(j, "t", "x");
+    }
+    const auto before = read_file(d.path / "journal");
+    journal j;
+    journal_recovery rec;
+    const std::error_code ec = j.open(d.str(), "bob", durability::process_crash, rec);
+    EXPECT_EQ(ec, make_error_code(journal_errc::other_client));
+    EXPECT_NE(ec.message().find("another client id"), std::string::npos);
+    EXPECT_TRUE(rec.outbound.empty());
+    EXPECT_EQ(read_file(d.path / "journal"), before);  // untouched
+    EXPECT_EQ(j.append_publish(qos::at_least_once, false, "t", {}, rec.records), make_error_code(journal_errc::broken));
+}
+
+TEST(Journal, RefusesANewerFormatAndDamagedHeaders) {
+    temp_dir d;
+    {
+        journal j;
+        journal_recovery rec;
+        ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+    }
+    const auto good = read_file(d.path / "journal");
+    const std::size_t crc_at = good.size() - 4;
+    auto open_with = [&](std::vector<std::uint8_t> b) {
+        write_file(d.path / "journal", b);
+        journal j;
+        journal_recovery rec;
+        return j.open(d.str(), "dev", durability::process_crash, rec);
+    };
+    auto newer = good;
+    journal_format::put16(newer.data() + 8, journal_format::version + 1);
+    journal_format::put32(newer.data() + crc_at, crc32c({newer.data(), crc_at}));
+    EXPECT_EQ(open_with(newer), make_error_code(journal_errc::newer_format));
+    for (std::size_t at = 8; at < good.size(); ++at) {
+        auto b = good;
+        b[at] ^= 0x04;
+        EXPECT_EQ(open_with(b), make_error_code(journal_errc::corrupt_header)) << "byte " << at;
+    }
+    auto bad_magic = good;
+    bad_magic[0] = 'X';
+    EXPECT_EQ(open_with(bad_magic), make_error_code(journal_errc::not_a_journal));
+    EXPECT_EQ(open_with({good.begin(), good.begin() + 10}), make_error_code(journal_errc::corrupt_header));
+    EXPECT_EQ(open_with(good), std::error_code{});
+}
+
+// Many messages, most acknowledged; returns what the journal recovers now.
+std::string fill_and_ack(journal& j, int n) {
+    for (int i = 1; i <= n; ++i) {
+        const auto q = i % 3 == 0 ? qos::exactly_once : qos::at_least_once;
+        const auto seq = append(j, "t/" + std::to_string(i), std::string(100, 'p'), q);
+        EXPECT_FALSE(j.bind_id(seq, static_cast<std::uint16_t>(i)));
+        if (q == qos::exactly_once) {
+            EXPECT_FALSE(j.mark_pubrec(static_cast<std::uint16_t>(i)));
+        }
+        if (i % 7 != 0) {
+            EXPECT_FALSE(j.mark_acked(static_cast<std::uint16_t>(i)));
+        }
+        if (i % 50 == 0) {
+            EXPECT_FALSE(j.hold_inbound(static_cast<std::uint16_t>(i)));
+        }
+    }
+    EXPECT_FALSE(j.release_inbound(100));
+    return "";
+}
+
+std::string reopen(const temp_dir& d) {
+    journal j;
+    journal_recovery rec;
+    EXPECT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+    EXPECT_EQ(rec.bytes_cut, 0u);
+    return describe(rec);
+}
+
+TEST(Journal, CompactionKeepsExactlyTheLiveRecords) {
+    temp_dir d, reference;
+    std::string expected;
+    {
+        journal r;
+        journal_recovery rec;
+        ASSERT_FALSE(r.open(reference.str(), "dev", durability::process_crash, rec));
+        fill_and_ack(r, 2000);
+    }
+    expected = reopen(reference);
+    ASSERT_FALSE(expected.empty());
+    {
+        journal j;
+        journal_recovery rec;
+        ASSERT_FALSE(j.open(d.str(), "dev", durability::power_loss, rec));
+        fill_and_ack(j, 2000);
+        EXPECT_TRUE(j.compaction_due());
+        const auto before = j.file_size();
+        ASSERT_FALSE(j.compact());
+        EXPECT_FALSE(j.compacting());
+        EXPECT_FALSE(j.compaction_due());
+        // Exactly the live records: each live message's publish and bind records, a pubrec
+        // for those released, and one record per held inbound id.
+        std::uint64_t size = 8 + 2 + 2 + 2 + 3 + 4;  // the header, for "dev"
+        for (int i = 7; i <= 2000; i += 7) {
+            size += journal_format::record_head + journal_format::publish_fixed + 2 + std::to_string(i).size() + 100;
+            size += journal_format::record_head + 10;
+            if (i % 3 == 0) size += journal_format::record_head + 8;
+        }
+        size += 39 * (journal_format::record_head + 2);  // 50..2000 in steps of 50, without 100
+        EXPECT_EQ(j.file_size(), size);
+        EXPECT_LT(j.file_size() * 4, before);
+        EXPECT_EQ(read_file(d.path / "journal").size(), size);
+        EXPECT_FALSE(fs::exists(d.path / "journal.tmp"));
+        append(j, "after", "compaction");
+    }
+    expected.insert(expected.find("in50\n"), "2001 id0 q1 after=compaction\n");
+    EXPECT_EQ(reopen(d), expected);
+}
+
+TEST(Journal, CompactionInStepsWithWritesBetween) {
+    temp_dir d, reference;
+    // The same operations on two journals, one compacted in small steps between them.
+    auto ops = [](journal& j, bool compact) {
+        fill_and_ack(j, 300);
+        bool done = false;
+        if (compact) {
+            EXPECT_FALSE(j.compact_step(500, done));
+            EXPECT_FALSE(done);
+        }
+        EXPECT_FALSE(j.mark_acked(7));     // copied already
+        EXPECT_FALSE(j.mark_acked(294));   // not yet copied
+        EXPECT_FALSE(j.mark_pubrec(21));   // PUBREC again for a copied message
+        const auto s = append(j, "new", "n", qos::exactly_once);
+        EXPECT_FALSE(j.bind_id(s, 7));     // an id freed during the compaction
+        EXPECT_FALSE(j.mark_pubrec(7));
+        EXPECT_FALSE(j.bind_id(14, 400));  // a copied message sent again under another id
+        EXPECT_FALSE(j.hold_inbound(5));
+        EXPECT_FALSE(j.release_inbound(50));
+        if (compact) {
+            EXPECT_FALSE(j.compact_step(500, done));
+            EXPECT_FALSE(done);
+        }
+        EXPECT_FALSE(j.mark_acked(400));
+        EXPECT_FALSE(j.bind_id(21, 401));  // released, then sent again as a PUBLISH
+        EXPECT_FALSE(j.mark_acked(280));   // far ahead of the copy
+        while (compact && !done) EXPECT_FALSE(j.compact_step(500, done));
+        append(j, "last", "l");
+    };
+    {
+        journal r;
+        journal_recovery rec;
+        ASSERT_FALSE(r.open(reference.str(), "dev", durability::process_crash, rec));
+        ops(r, false);
+    }
+    {
+        journal j;
+        journal_recovery rec;
+        ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+        ops(j, true);
+        EXPECT_FALSE(j.compacting());
+        EXPECT_FALSE(fs::exists(d.path / "journal.tmp"));
+    }
+    EXPECT_NE(reopen(d).find("301 id7 q2 rel new=n\n"), std::string::npos);
+    EXPECT_EQ(reopen(d), reopen(reference));
+}
+
+TEST(Journal, ACrashBetweenCompactionStepsLosesNothing) {
+    temp_dir d;
+    std::string expected;
+    {
+        journal j;
+        journal_recovery rec;
+        ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+        fill_and_ack(j, 500);
+        bool done = false;
+        ASSERT_FALSE(j.compact_step(1000, done));
+        ASSERT_FALSE(done);
+        ASSERT_FALSE(j.mark_acked(14));
+        j.abandon_compaction_for_test();
+        EXPECT_TRUE(fs::exists(d.path / "journal.tmp"));
+    }
+    journal j;
+    journal_recovery rec;
+    ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+    EXPECT_FALSE(fs::exists(d.path / "journal.tmp"));
+    EXPECT_EQ(rec.outbound.size(), 500u / 7 - 1);
+    EXPECT_EQ(rec.outbound.front().topic, "t/7");
+    EXPECT_EQ(rec.outbound[1].topic, "t/21");
+    EXPECT_EQ(rec.inbound.size(), 9u);
+}
+
+TEST(Journal, AFullDiskRefusesTheMessageAndKeepsEveryAcceptedOne) {
+    temp_dir d;
+    tmpfs disk(d.str(), "size=64k");
+    if (!disk.mounted) GTEST_SKIP() << "mounting a tmpfs is not permitted here: " << std::strerror(errno);
+    int accepted = 0;
+    {
+        journal j;
+        journal_recovery rec;
+        ASSERT_FALSE(j.open(d.str(), "dev", durability::power_loss, rec));
+        const std::vector<std::uint8_t> payload(1000, 'x');
+        std::error_code ec;
+        for (int i = 0; i < 1000 && !ec; ++i) {
+            std::uint64_t seq = 0;
+            ec = j.append_publish(qos::at_least_once, false, "t", payload, seq);
+            if (!ec) ++accepted;
+        }
+        EXPECT_EQ(ec, std::errc::no_space_on_device) << ec.message();
+        EXPECT_NE(ec.message().find("space"), std::string::npos);
+        EXPECT_GT(accepted, 10);
+        EXPECT_EQ(j.live_count(), static_cast<std::size_t>(accepted));
+        EXPECT_EQ(j.file_size(), fs::file_size(d.path / "journal"));  // the partial record was cut off
+        EXPECT_FALSE(j.sync());
+    }
+    journal j;
+    journal_recovery rec;
+    const std::error_code ec = j.open(d.str(), "dev", durability::power_loss, rec);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(rec.bytes_cut, 0u);
+    EXPECT_EQ(rec.outbound.size(), static_cast<std::size_t>(accepted));
+}
+
+TEST(Journal, AReadOnlyDirectoryGivesAClearError) {
+    temp_dir d;
+    tmpfs disk(d.str(), "size=256k");
+    if (!disk.mounted) GTEST_SKIP() << "mounting a tmpfs is not permitted here: " << std::strerror(errno);
+    {
+        journal j;
+        journal_recovery rec;
+        ASSERT_FALSE(j.open(d.str() + "/a", "dev", durability::process_crash, rec));
+        append(j, "t", "x");
+    }
+    fs::create_directory(d.path / "empty");
+    ASSERT_EQ(::mount(nullptr, d.str().c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr), 0) << std::strerror(errno);
+    for (const char* sub : {"/a", "/empty", "/missing"}) {
+        journal j;
+        journal_recovery rec;
+        const std::error_code ec = j.open(d.str() + sub, "dev", durability::process_crash, rec);
+        EXPECT_EQ(ec, std::errc::read_only_file_system) << sub << ": " << ec.message();
+        EXPECT_NE(ec.message().find("Read-only"), std::string::npos);
+    }
+}
+
+TEST(Journal, NoAllocationPerMessageInSteadyState) {
+    temp_dir d;
+    journal j;
+    journal_recovery rec;
+    ASSERT_FALSE(j.open(d.str(), "dev", durability::power_loss, rec));
+    const std::vector<std::uint8_t> payload(64, 'x');
+    auto round = [&](int n) {
+        for (int i = 0; i < n; ++i) {
+            std::uint64_t seq = 0;
+            const auto id = static_cast<std::uint16_t>(i % 1000 + 1);
+            ASSERT_FALSE(j.append_publish(qos::exactly_once, false, "sensors/t1", payload, seq));
+            ASSERT_FALSE(j.bind_id(seq, id));
+            ASSERT_FALSE(j.mark_pubrec(id));
+            ASSERT_FALSE(j.hold_inbound(id));
+            ASSERT_FALSE(j.release_inbound(id));
+            ASSERT_FALSE(j.mark_acked(id));
+            if (i % 100 == 0) {
+                ASSERT_FALSE(j.sync());
+            }
+            if (j.compaction_due()) {
+                ASSERT_FALSE(j.compact());
+            }
+        }
+    };
+    round(5000);  // warm up: the ring and the packet-id index reach their size
+    allocations = 0;
+    counting = true;
+    round(5000);
+    counting = false;
+    EXPECT_EQ(allocations.load(), 0);
+}
