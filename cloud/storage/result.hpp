@@ -1,54 +1,9 @@
 #pragma once
-// A value or the reason there is none, for everything storage answers. A failure is one
-// line that says what was being done and what the engine said: "store write of 'cpu' for
-// device 'd1': type must be string, number or boolean", "postgresql: connection refused".
+// The cloud's one result type (common/result.hpp), under this part's namespace.
 
-#include <optional>
-#include <string>
-#include <utility>
-#include <variant>
+#include "common/result.hpp"
 
 namespace tether::cloud::storage {
-
-struct error {
-    std::string message;
-};
-
-template <class T>
-class [[nodiscard]] result {
-public:
-    result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
-    result(error e) : state_(std::in_place_index<1>, std::move(e)) {}
-
-    [[nodiscard]] bool ok() const noexcept { return state_.index() == 0; }
-    explicit operator bool() const noexcept { return ok(); }
-
-    // Only when ok().
-    [[nodiscard]] T& value() & { return std::get<0>(state_); }
-    [[nodiscard]] const T& value() const& { return std::get<0>(state_); }
-    [[nodiscard]] T&& value() && { return std::get<0>(std::move(state_)); }
-
-    // Only when !ok().
-    [[nodiscard]] const error& err() const& { return std::get<1>(state_); }
-
-private:
-    std::variant<T, error> state_;
-};
-
-// Success without a value, or the reason for the failure.
-template <>
-class [[nodiscard]] result<void> {
-public:
-    result() = default;
-    result(error e) : error_(std::move(e)) {}
-
-    [[nodiscard]] bool ok() const noexcept { return !error_.has_value(); }
-    explicit operator bool() const noexcept { return ok(); }
-    // Only when !ok().
-    [[nodiscard]] const error& err() const& { return *error_; }
-
-private:
-    std::optional<error> error_;
-};
-
+using cloud::error;
+using cloud::result;
 }  // namespace tether::cloud::storage
