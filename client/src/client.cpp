@@ -14,17 +14,17 @@ asio::awaitable<std::error_code> client::connect() {
     co_return co_await e->connect();
 }
 
+// Not coroutines: the engine's publish is the one frame (it holds the engine alive).
 asio::awaitable<std::error_code> client::publish(std::string_view topic, std::span<const std::uint8_t> payload,
                                                  core::qos q, wait how, bool retain) {
-    auto e = engine_;
-    co_return co_await e->publish(topic, payload, q, how, retain);
+    return detail::engine::publish(engine_, topic, payload, q, how, retain);
 }
 
 asio::awaitable<std::error_code> client::publish(std::string_view topic, std::string_view payload, core::qos q,
                                                  wait how, bool retain) {
-    auto e = engine_;
-    co_return co_await e->publish(topic, {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()}, q,
-                                  how, retain);
+    return detail::engine::publish(engine_, topic,
+                                   {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()}, q, how,
+                                   retain);
 }
 
 asio::awaitable<subscribe_result> client::subscribe(std::vector<subscription> subscriptions, wait how) {

@@ -35,8 +35,11 @@ public:
     engine(asio::any_io_executor ex, options opts);
 
     asio::awaitable<std::error_code> connect();
-    asio::awaitable<std::error_code> publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
-                                             wait how, bool retain);
+    // Static, holding `self`: the caller needs no coroutine frame of its own to keep the
+    // engine alive (see engine_publish.cpp).
+    static asio::awaitable<std::error_code> publish(std::shared_ptr<engine> self, std::string_view topic,
+                                                    std::span<const std::uint8_t> payload, core::qos q, wait how,
+                                                    bool retain);
     // publish() without a coroutine: queues or encodes now; `acked`/`sent` are signalled
     // later if given.
     std::error_code publish_now(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,

@@ -94,18 +94,26 @@ std::error_code engine::publish_now(std::string_view topic, std::span<const std:
     return {};
 }
 
-asio::awaitable<std::error_code> engine::publish(std::string_view topic, std::span<const std::uint8_t> payload,
-                                                 core::qos q, wait how, bool retain) {
+// One coroutine frame for the whole awaited publish: client::publish calls this directly
+// (no frame of its own), the engine is kept alive by `self` in this frame, and the wait is
+// the timer's own operation, not signal::wait()'s coroutine.
+asio::awaitable<std::error_code> engine::publish(std::shared_ptr<engine> self, std::string_view topic,
+                                                 std::span<const std::uint8_t> payload, core::qos q, wait how,
+                                                 bool retain) {
     std::shared_ptr<signal> waiter;
-    if (how != wait::none) waiter = take_signal();
-    if (const auto ec = publish_now(topic, payload, q, retain, how == wait::ack ? waiter : nullptr,
-                                    how == wait::sent ? waiter : nullptr)) {
-        give_back(std::move(waiter));
+    if (how != wait::none) waiter = self->take_signal();
+    if (const auto ec = self->publish_now(topic, payload, q, retain, how == wait::ack ? waiter : nullptr,
+                                          how == wait::sent ? waiter : nullptr)) {
+        self->give_back(std::move(waiter));
         co_return ec;
     }
     if (!waiter) co_return std::error_code{};
-    const std::error_code ec = co_await waiter->wait();
-    give_back(std::move(waiter));
+    while (!waiter->done()) {
+        (void)co_await waiter->wait_once();
+        if (!waiter->done()) co_return make_error_code(std::errc::operation_canceled);  // our own cancellation
+    }
+    const std::error_code ec = waiter->result();
+    self->give_back(std::move(waiter));
     co_return ec;
 }
 

@@ -42,7 +42,8 @@ asio::awaitable<request_result> engine::request(std::string_view topic, std::str
     auto slot = std::make_shared<reply_slot>(ex_);
     requests_[reply_name] = slot;
     const std::string request_topic = std::string(topic) + "/" + seq;
-    const auto ec = co_await publish(request_topic, {reinterpret_cast<const std::uint8_t*>(body.data()), body.size()},
+    const auto ec = co_await publish(shared_from_this(), request_topic,
+                                     {reinterpret_cast<const std::uint8_t*>(body.data()), body.size()},
                                      q, wait::none, false);
     request_result result;
     result.ec = ec ? ec : co_await wait_for(slot->done, timeout);

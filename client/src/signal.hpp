@@ -45,6 +45,12 @@ public:
         co_return ec_;
     }
 
+    // One wait, without a coroutine frame of its own (wait() is a coroutine, and each frame
+    // on the path of an awaited publish is an allocation that Asio's first-fit cache may
+    // miss). For a caller that checks done() after it: not done means its own cancellation.
+    auto wait_once() { return timer_.async_wait(token()); }
+    [[nodiscard]] std::error_code result() const noexcept { return ec_; }
+
     // wait(), giving up at `deadline`: nothing (std::nullopt) if it passes first. For one
     // waiter at a time (it moves the timer's expiry).
     asio::awaitable<std::optional<std::error_code>> wait_until(std::chrono::steady_clock::time_point deadline) {

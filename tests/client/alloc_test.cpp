@@ -191,7 +191,7 @@ TEST_P(Allocations, SteadyStatePublishing) {
                   << " for the pings alone: " << per_message << " per message\n";
         // Nothing that grows with the messages at QoS 0 and 1 (the connection's I/O runs in
         // completion handlers whose operations Asio's recycling allocator reuses). QoS 2 was
-        // measured at 0.2 to 1.3 per message once every allocation is counted (malloc level):
+        // measured at 0.2 per message (1.3 before client::publish lost its own frame) once every allocation is counted (malloc level):
         // an open defect (issue 8 notes), bounded here so that it cannot grow unseen.
         const std::size_t allowed = q == qos::exactly_once ? 2 * batches * per_batch : 0;
         EXPECT_LE(with_messages, pings_only + 10 + allowed);
