@@ -14,6 +14,8 @@ int run_pub(const cli_options& o);
 int run_sub(const cli_options& o);
 int run_bench(const std::vector<std::string>& args);  // tether bench pub ...
 int run_config(const std::vector<std::string>& args);  // tether config print FILE
+// tether device set|get|metric|metric-get|run DIR ...; built only with the device layer.
+int run_device(const std::vector<std::string>& args);
 
 // -d: one line on stderr per connection event. Never prints credentials.
 std::function<void(const client::connection_event&)> debug_printer(std::string client_id);

@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
     }
     if (args[0] == "bench") return run_bench(std::vector<std::string>(args.begin() + 1, args.end()));
     if (args[0] == "config") return run_config(std::vector<std::string>(args.begin() + 1, args.end()));
+#ifdef TETHER_HAS_DEVICE
+    if (args[0] == "device") return run_device(std::vector<std::string>(args.begin() + 1, args.end()));
+#endif
     if (args[0] != "pub" && args[0] != "sub") {
         std::cerr << "Error: unknown command '" << args[0] << "' (try: tether pub, tether sub, tether bench pub)\n";
         return 1;

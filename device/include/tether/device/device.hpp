@@ -1,0 +1,160 @@
+#pragma once
+// The device: made from a configuration directory (PROTOCOL.md §5), it provisions when the
+// configuration says 'auto' and no identity is saved yet (§3), connects with its own
+// identity, holds the master subscriptions of §2, obeys throttle and release, and offers
+// the Store and metrics of §1 over the client, which stays available for anything else.
+//
+//   asio::io_context io;
+//   tether::device::device dev(io.get_executor(), "/var/lib/tether");
+//   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+//       if (auto ec = co_await dev.start()) { std::cerr << ec.message() << "\n"; co_return; }
+//       co_await dev.set("cpu", 55.0);
+//       auto name = co_await dev.get<std::string>("name");
+//       if (name) std::cout << *name.value << "\n";
+//   }, asio::detached);
+//   io.run();
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tether/client/client.hpp"
+#include "tether/device/configuration.hpp"
+#include "tether/device/error.hpp"
+#include "tether/device/provisioning.hpp"
+#include "tether/device/store_reply.hpp"
+
+namespace tether::device {
+
+// What set() stores: its JSON type is the Store item's type (string, number, boolean).
+using store_value = std::variant<std::string, double, bool>;
+
+struct device_options {
+    provision_options provisioning{};
+    // Provisioning attempts that fail are retried after a delay drawn from [d/2, d), d
+    // doubling from retry_initial to retry_max. 0 attempts: retry for ever.
+    std::chrono::milliseconds retry_initial{1'000};
+    std::chrono::milliseconds retry_max{300'000};
+    unsigned provision_attempts = 0;
+    std::chrono::milliseconds request_timeout{10'000};  // get() and get_metric() by default
+    // Reconnecting of the client underneath (its full-jitter backoff).
+    client::reconnect_policy reconnect{};
+    std::uint16_t keep_alive_s = 60;
+    std::function<void(const provision_report&)> on_provision{};         // after each attempt
+    std::function<void(const client::connection_event&)> on_connection{};  // the client's events
+};
+
+class device {
+public:
+    // Nothing happens until start(). `executor`: as for client::client (one thread).
+    device(asio::any_io_executor executor, std::filesystem::path dir, device_options options = {});
+    ~device();
+    device(const device&) = delete;
+    device& operator=(const device&) = delete;
+
+    // Reads the configuration; provisions if needed (retrying with backoff, each attempt
+    // reported to on_provision); connects with the device's identity; subscribes to
+    // ioto/device/{id}/# and ioto/account/all/#. A certificate refused as revoked or
+    // expired when connecting is forgotten and provisioning runs again.
+    // A kit without device.serialNumber gets a random one, saved in device.json5 first
+    // (serial_number.hpp).
+    // Errors: the last provisioning error when provision_attempts ran out (provision_report
+    // codes), errc::stopped, connect()'s errors (client::errc, TLS, socket), and the
+    // std::errc of a failure to save the new serial number.
+    // Throws configuration_error for a bad configuration.
+    [[nodiscard]] asio::awaitable<std::error_code> start();
+
+    // Disconnects (flushing what is queued, at most `limit`) and stops reprovisioning and
+    // reconnecting. Operations waiting fail with client_stopped or errc::stopped.
+    asio::awaitable<void> stop(std::chrono::milliseconds limit = std::chrono::seconds(5));
+
+    // The device id (thing name); empty before start() succeeded.
+    [[nodiscard]] const std::string& id() const noexcept { return id_; }
+    [[nodiscard]] const configuration& config() const noexcept { return config_; }
+    // The client underneath, for publish, subscribe and request. Valid from start() until
+    // a release or a revoked certificate replaces it (the old one is then disconnected but
+    // kept alive until the device is destroyed). Throws std::logic_error before start().
+    [[nodiscard]] client::client& mqtt();
+
+    // Store write (QoS 1): {"key","value","type"} on ioto/service/{id}/store/set. Returns as
+    // `how` says. While throttled, waits for its turn first. Errors: errc::not_provisioned
+    // (before start), the client's publish errors.
+    [[nodiscard]] asio::awaitable<std::error_code> set(std::string key, store_value value,
+                                                       client::wait how = client::wait::none);
+
+    // Store read: {"key"} on ioto/service/{id}/store/get/{seq}, the reply on
+    // ioto/device/{id}/store/get/{seq}. T: std::string, double, std::int64_t, bool or
+    // nlohmann::json. Errors: errc::not_found (null), wrong_type, cloud_error, bad_reply,
+    // not_provisioned, client::errc::timeout and the client's request errors.
+    template <class T>
+    [[nodiscard]] asio::awaitable<store_result<T>> get(std::string key, std::optional<std::chrono::milliseconds> timeout = {});
+
+    // Metric value (QoS 1) on ioto/service/{id}/metric/set. `dimensions`: a JSON array of
+    // objects; null means [{"Device": id}]. `elapsed`: buffer.elapsed in seconds, if given.
+    // Errors: invalid_argument (dimensions not an array of objects, a value not finite),
+    // not_provisioned, the client's publish errors.
+    [[nodiscard]] asio::awaitable<std::error_code> set_metric(std::string name, double value,
+                                                              nlohmann::json dimensions = nullptr,
+                                                              std::optional<std::uint32_t> elapsed = {},
+                                                              client::wait how = client::wait::none);
+
+    // Metric read on ioto/service/{id}/metric/get/{seq}: `dimensions` an object (null:
+    // {"Device": id}), `statistic` avg|min|max|sum|count|current, `period` in seconds.
+    // Errors: as get<double>, and invalid_argument for an unknown statistic or period 0.
+    [[nodiscard]] asio::awaitable<store_result<double>> get_metric(std::string name, nlohmann::json dimensions = nullptr,
+                                                                   std::string statistic = "avg",
+                                                                   std::uint32_t period_s = 300,
+                                                                   std::optional<std::chrono::milliseconds> timeout = {});
+
+    // Throttling (PROTOCOL.md §2): the spacing now enforced between Store and metric
+    // publishes (0: none), and whether the cloud told the device to stay away.
+    [[nodiscard]] std::chrono::milliseconds throttle_interval() const noexcept { return throttle_interval_; }
+    [[nodiscard]] bool closed_by_cloud() const noexcept { return closed_by_cloud_; }
+    // How many times this object provisioned successfully.
+    [[nodiscard]] unsigned provisioned_count() const noexcept { return provisioned_count_; }
+
+private:
+    asio::awaitable<std::error_code> provision_with_retry();
+    asio::awaitable<std::error_code> connect_own_identity(bool& identity_refused);
+    void watch(client::client& c);
+    [[nodiscard]] std::vector<client::subscription> master_subscriptions() const;
+    [[nodiscard]] std::vector<client::subscription> control_subscriptions();
+    asio::awaitable<void> reprovision();
+    asio::awaitable<void> stay_away(std::chrono::milliseconds how_long);
+    asio::awaitable<void> pace();
+    void on_throttle(const client::message& m);
+    void on_release(const client::message& m);
+    asio::awaitable<store_result<nlohmann::json>> read(std::string topic, std::string body,
+                                                       std::optional<std::chrono::milliseconds> timeout);
+
+    asio::any_io_executor executor_;
+    std::filesystem::path dir_;
+    device_options options_;
+    configuration config_;
+    std::string id_;
+    std::unique_ptr<client::client> client_;
+    std::vector<std::unique_ptr<client::client>> retired_;
+    std::chrono::milliseconds throttle_interval_{0};
+    std::chrono::steady_clock::time_point throttle_until_{};
+    std::chrono::steady_clock::time_point next_publish_{};
+    bool closed_by_cloud_ = false;
+    bool stopped_ = false;
+    bool reprovisioning_ = false;
+    unsigned provisioned_count_ = 0;
+    std::shared_ptr<asio::steady_timer> wakeup_;  // the provisioning backoff and stay-away waits
+};
+
+}  // namespace tether::device

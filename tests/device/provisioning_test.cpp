@@ -1,0 +1,268 @@
+// Provisioning against a private mosquitto with TLS and the ACL of PROTOCOL.md §4, and a
+// scripted cloud answering with cloud/provisioning's flow (PROTOCOL.md §3).
+
+#include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <nlohmann/json.hpp>
+
+#include "coro_test.hpp"
+#include "provisioning/topics.hpp"
+#include "test_cloud.hpp"
+#include "tether/device/device.hpp"
+#include "tether/device/identity_files.hpp"
+
+namespace tether::device {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using tether::test::run_coro;
+namespace prov = tether::cloud::provisioning;
+
+// The scripted cloud: answers provisioning requests (unless `silent`), and records the
+// Store writes it hears.
+struct scripted_cloud {
+    explicit scripted_cloud(test::test_cloud& c) : cloud(c) {}
+    test::test_cloud& cloud;
+    bool silent = false;
+    bool reuse_first_token = false;  // answers every CreateCertificateFromCsr with the first token
+    std::string first_token;
+    std::vector<std::string> store_sets;  // topics
+    std::unique_ptr<client::client> mqtt;
+
+    asio::awaitable<bool> start(asio::io_context& io) {
+        mqtt = std::make_unique<client::client>(io.get_executor(), cloud.service_options());
+        if (co_await mqtt->connect()) co_return false;
+        auto answer = [this](const client::message& m) -> asio::awaitable<void> {
+            if (silent) co_return;
+            auto r = cloud.service.handle(m.topic, m.text(), std::chrono::system_clock::now());
+            if (!r) co_return;
+            if (r->accepted && r->topic.find("create-from-csr") != std::string::npos) {
+                json body = json::parse(r->payload);
+                if (first_token.empty()) first_token = body["certificateOwnershipToken"].get<std::string>();
+                if (reuse_first_token) body["certificateOwnershipToken"] = first_token;
+                r->payload = body.dump();
+            }
+            (void)co_await mqtt->publish(r->topic, r->payload, client::qos::at_least_once, client::wait::ack);
+        };
+        std::vector<client::subscription> subs;
+        subs.emplace_back(prov::create_from_csr_filter, client::qos::at_least_once, answer);
+        subs.emplace_back(prov::register_thing_filter, client::qos::at_least_once, answer);
+        subs.emplace_back("ioto/service/+/store/set", client::qos::at_least_once,
+                          [this](const client::message& m) { store_sets.emplace_back(m.topic); });
+        co_return !(co_await mqtt->subscribe(std::move(subs))).ec;
+    }
+};
+
+// Destroys the scripted cloud's client when the test's coroutine ends, however it ends:
+// a client must not outlive the io_context that run_coro owns.
+struct client_scope {
+    std::unique_ptr<client::client>& c;
+    ~client_scope() { c.reset(); }
+};
+
+std::string certificate_cn(const std::filesystem::path& file) {
+    const std::string pem = test::read_text(file);
+    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    if (cert == nullptr) return "<unreadable>";
+    char cn[256] = {};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+    X509_free(cert);
+    return cn;
+}
+
+device_options quick_options() {
+    device_options o;
+    o.retry_initial = 1ms;
+    o.retry_max = 2ms;
+    o.provisioning.reply_timeout = 10s;
+    return o;
+}
+
+TEST(Provisioning, FirstStartProvisionsAndConnectsWithItsOwnIdentityAndTheSecondSkipsIt) {
+    test::test_cloud cloud;
+    const auto kit = cloud.dir.path / "kit";
+    cloud.make_kit(kit, "sensor-41");
+    scripted_cloud script(cloud);
+    std::string first_cert;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client_scope scope{script.mqtt};
+        CO_ASSERT(co_await script.start(io));
+        device dev(io.get_executor(), kit, quick_options());
+        const auto ec = co_await dev.start();
+        CO_ASSERT(!ec);
+        EXPECT_EQ(dev.id(), "sensor-41");
+        EXPECT_EQ(dev.provisioned_count(), 1u);
+        const auto c = load_configuration(kit);
+        EXPECT_TRUE(c.provision.provisioned);
+        EXPECT_EQ(certificate_cn(c.mqtt.cert.value), "sensor-41");
+        EXPECT_EQ(test::mode_of(c.mqtt.key.value), 0600u);
+        first_cert = c.mqtt.cert.value.string();
+        // The broker's ACL keys on the CN: a Store write arrives only if the identity is its own.
+        CO_ASSERT(!(co_await dev.set("cpu", 55.0, client::wait::ack)));
+        CO_ASSERT(co_await tether::test::eventually([&] { return !script.store_sets.empty(); }));
+        EXPECT_EQ(script.store_sets[0], "ioto/service/sensor-41/store/set");
+        co_await dev.stop();
+
+        device again(io.get_executor(), kit, quick_options());
+        CO_ASSERT(!(co_await again.start()));
+        EXPECT_EQ(again.provisioned_count(), 0u) << "the second start provisioned again";
+        EXPECT_EQ(again.id(), "sensor-41");
+        co_await again.stop();
+        (void)co_await script.mqtt->disconnect();
+    });
+    EXPECT_EQ(load_configuration(kit).mqtt.cert.value.string(), first_cert);
+}
+
+// A kit without a serial number: the device makes one, saves it, and the thing is named
+// after it; the saved serial is the one asked for.
+TEST(Provisioning, AKitWithoutASerialNumberGetsARandomOneSavedOnce) {
+    test::test_cloud cloud;
+    const auto kit = cloud.dir.path / "kit";
+    cloud.make_kit(kit, "unused");
+    test::write_text(kit / "config" / "device.json5", "{ id: 'auto' }\n");
+    scripted_cloud script(cloud);
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client_scope scope{script.mqtt};
+        CO_ASSERT(co_await script.start(io));
+        device dev(io.get_executor(), kit, quick_options());
+        CO_ASSERT(!(co_await dev.start()));
+        const auto c = load_configuration(kit);
+        CO_ASSERT(c.device.serial_number.has_value());
+        EXPECT_EQ(c.device.serial_number->size(), 16u);
+        EXPECT_EQ(dev.id(), *c.device.serial_number);
+        EXPECT_EQ(certificate_cn(c.mqtt.cert.value), *c.device.serial_number);
+        co_await dev.stop();
+        (void)co_await script.mqtt->disconnect();
+    });
+}
+
+// A CSR with an RSA 1024 key: the cloud refuses it (InvalidCsr); the device reports the
+// errorCode and tries again, each attempt with a fresh claim client id.
+TEST(Provisioning, ARejectedCsrIsReportedWithTheErrorCodeAndRetried) {
+    test::test_cloud cloud;
+    const auto kit = cloud.dir.path / "kit";
+    cloud.make_kit(kit, "sensor-42");
+    scripted_cloud script(cloud);
+    EVP_PKEY* weak = EVP_RSA_gen(1024);
+    X509_REQ* req = X509_REQ_new();
+    X509_REQ_set_pubkey(req, weak);
+    X509_REQ_sign(req, weak, EVP_sha256());
+    BIO* bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509_REQ(bio, req);
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio, &data);
+    auto options = quick_options();
+    options.provisioning.csr_pem_override.assign(data, static_cast<std::size_t>(n));
+    options.provisioning.key_pem_override = "unused";
+    BIO_free(bio);
+    X509_REQ_free(req);
+    EVP_PKEY_free(weak);
+    options.provision_attempts = 3;
+    std::vector<provision_report> reports;
+    options.on_provision = [&](const provision_report& r) { reports.push_back(r); };
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client_scope scope{script.mqtt};
+        CO_ASSERT(co_await script.start(io));
+        device dev(io.get_executor(), kit, options);
+        EXPECT_EQ(co_await dev.start(), make_error_code(errc::provisioning_rejected));
+        (void)co_await script.mqtt->disconnect();
+    });
+    ASSERT_EQ(reports.size(), 3u);
+    for (const auto& r : reports) {
+        EXPECT_EQ(r.ec, make_error_code(errc::provisioning_rejected));
+        EXPECT_EQ(r.error_code, "InvalidCsr");
+        EXPECT_NE(r.text().find("InvalidCsr"), std::string::npos) << r.text();
+    }
+    EXPECT_FALSE(load_configuration(kit).provision.provisioned);
+}
+
+TEST(Provisioning, SilenceIsATimeout) {
+    test::test_cloud cloud;
+    const auto kit = cloud.dir.path / "kit";
+    cloud.make_kit(kit, "sensor-43");
+    scripted_cloud script(cloud);
+    script.silent = true;
+    auto options = quick_options();
+    options.provisioning.reply_timeout = 300ms;  // nothing ever answers: the outcome cannot depend on speed
+    options.provision_attempts = 1;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client_scope scope{script.mqtt};
+        CO_ASSERT(co_await script.start(io));
+        device dev(io.get_executor(), kit, options);
+        EXPECT_EQ(co_await dev.start(), make_error_code(errc::provisioning_timeout));
+        (void)co_await script.mqtt->disconnect();
+    });
+}
+
+// A second RegisterThing with a used token is refused, and the device reports the code.
+TEST(Provisioning, AnOwnershipTokenUsedTwiceIsRefused) {
+    test::test_cloud cloud;
+    const auto first = cloud.dir.path / "first";
+    const auto second = cloud.dir.path / "second";
+    cloud.make_kit(first, "sensor-44");
+    cloud.make_kit(second, "sensor-45");
+    scripted_cloud script(cloud);
+    script.reuse_first_token = true;
+    auto options = quick_options();
+    options.provision_attempts = 1;
+    std::vector<provision_report> reports;
+    options.on_provision = [&](const provision_report& r) { reports.push_back(r); };
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client_scope scope{script.mqtt};
+        CO_ASSERT(co_await script.start(io));
+        device one(io.get_executor(), first, options);
+        CO_ASSERT(!(co_await one.start()));
+        co_await one.stop();
+        device two(io.get_executor(), second, options);
+        EXPECT_EQ(co_await two.start(), make_error_code(errc::provisioning_rejected));
+        (void)co_await script.mqtt->disconnect();
+    });
+    ASSERT_EQ(reports.size(), 2u);
+    EXPECT_EQ(reports[1].error_code, "InvalidCertificateOwnershipToken");
+}
+
+TEST(Provisioning, AReleaseProvisionsAgainAndAStaleOneIsIgnored) {
+    test::test_cloud cloud;
+    const auto kit = cloud.dir.path / "kit";
+    cloud.make_kit(kit, "sensor-46");
+    scripted_cloud script(cloud);
+    std::string first_cert;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client_scope scope{script.mqtt};
+        CO_ASSERT(co_await script.start(io));
+        device dev(io.get_executor(), kit, quick_options());
+        CO_ASSERT(!(co_await dev.start()));
+        first_cert = load_configuration(kit).mqtt.cert.value.string();
+
+        // Stale (a minute old): ignored. The fence: a message published after it on the
+        // same link reaches the device after the device has handled the release.
+        bool fenced = false;
+        CO_ASSERT(!(co_await dev.mqtt().subscribe({"ioto/device/sensor-46/fence", client::qos::at_least_once,
+                                                  [&](const client::message&) { fenced = true; }})).ec);
+        const auto stale = prov::release_message("sensor-46", std::chrono::system_clock::now() - 60s);
+        CO_ASSERT(!(co_await script.mqtt->publish(stale.topic, stale.payload, client::qos::at_least_once)));
+        CO_ASSERT(!(co_await script.mqtt->publish("ioto/device/sensor-46/fence", "1", client::qos::at_least_once)));
+        CO_ASSERT(co_await tether::test::eventually([&] { return fenced; }));
+        EXPECT_EQ(dev.provisioned_count(), 1u) << "a stale release was obeyed";
+
+        // The cloud revokes the thing's certificate (freeing its name) and tells it so.
+        const auto revoked = cloud.service.revoke_thing("sensor-46", std::chrono::system_clock::now());
+        CO_ASSERT(revoked.revoked.size() == 1);
+        const auto& fresh = revoked.release;
+        CO_ASSERT(!(co_await script.mqtt->publish(fresh.topic, fresh.payload, client::qos::at_least_once)));
+        CO_ASSERT(co_await tether::test::eventually([&] { return dev.provisioned_count() == 2 && dev.mqtt().is_connected(); }));
+        EXPECT_EQ(dev.id(), "sensor-46");
+        EXPECT_NE(load_configuration(kit).mqtt.cert.value.string(), first_cert);
+        co_await dev.stop();
+        (void)co_await script.mqtt->disconnect();
+    });
+    EXPECT_FALSE(std::filesystem::exists(first_cert)) << "the released certificate was kept";
+}
+
+}  // namespace
+}  // namespace tether::device
