@@ -10,4 +10,7 @@ namespace tether::tools::cloud {
 // tether-cloud init DIR [--port N] [--bind ADDR] [--host NAME]... [--web-port N] [--force]
 int run_init(const std::vector<std::string>& args);
 
+// tether-cloud run DIR [--broker-running]
+int run_run(const std::vector<std::string>& args);
+
 }  // namespace tether::tools::cloud

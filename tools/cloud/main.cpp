@@ -1,6 +1,7 @@
 // tether-cloud: the device cloud (DESIGN.md, cloud/).
 //
 //   tether-cloud init DIR [options]   make a deployment: CA, broker, service identity, device kit
+//   tether-cloud run DIR              start the broker (unless running) and the cloud service
 
 #include <iostream>
 #include <string>
@@ -13,11 +14,13 @@ int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "help") {
         std::cout << "Usage: tether-cloud init DIR [--port 8883] [--bind 127.0.0.1] [--host NAME]... [--web-port 8080] "
-                     "[--force]\n";
+                     "[--force]\n"
+                     "       tether-cloud run DIR [--broker-running]\n";
         return args.empty() ? 1 : 0;
     }
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "init") return run_init(rest);
-    std::cerr << "Error: unknown command '" << args[0] << "' (try: tether-cloud init DIR)\n";
+    if (args[0] == "run") return run_run(rest);
+    std::cerr << "Error: unknown command '" << args[0] << "' (try: tether-cloud init DIR, tether-cloud run DIR)\n";
     return 1;
 }

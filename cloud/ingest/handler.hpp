@@ -1,0 +1,96 @@
+#pragma once
+// What the cloud does with one message from the broker, without MQTT: the topic and body
+// in; storage written (committed before handle() returns, so that the caller may then
+// acknowledge the message) and the reply to publish, if any, out.
+//
+//     handler h(db, registry, provisioning, schema);
+//     auto r = h.handle("ioto/service/dev1/store/get/7", R"({"key":"cpu"})", clock_now());
+//     if (r.reply) publish(r.reply->topic, r.reply->payload);  // ioto/device/dev1/store/get/7, 55
+//
+// Not thread-safe: one handler per io_context thread.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ingest/refusals.hpp"
+#include "metrics/schema.hpp"
+#include "provisioning/provisioning_service.hpp"
+#include "provisioning/registry.hpp"
+#include "storage/database.hpp"
+
+namespace tether::cloud::ingest {
+
+enum class outcome {
+    stored,          // a Store write or metric value committed
+    answered,        // a read answered (the reply may be null or an error from storage)
+    provisioning,    // a provisioning request answered (accepted or rejected)
+    unknown_device,  // {id} is no known, unrevoked thing: refused, nothing stored
+    malformed,       // the body was refused (a read gets an {"error"} reply)
+    not_ours,        // a topic that is none of the six forms: ignored
+    storage_failed,  // the database failed: nothing of this message is stored
+};
+
+struct outgoing {
+    std::string topic;
+    std::string payload;
+};
+
+struct handled {
+    outcome what = outcome::not_ours;
+    std::optional<outgoing> reply{};
+    std::string problem{};  // why, for malformed and storage_failed
+};
+
+struct clock_now {
+    std::chrono::system_clock::time_point wall = std::chrono::system_clock::now();
+    std::chrono::steady_clock::time_point steady = std::chrono::steady_clock::now();
+};
+
+struct counters {
+    std::uint64_t stored = 0, answered = 0, provisioning = 0, unknown_device = 0, malformed = 0, not_ours = 0,
+                  storage_failed = 0;
+};
+
+class handler {
+public:
+    using log_function = std::function<void(std::string_view line)>;
+
+    // Every reference must outlive the handler. `log` gets one line per event worth a
+    // person's attention (a refused unknown device, at most once per device and minute;
+    // a storage failure); null: nothing is logged.
+    handler(storage::database& db, provisioning::registry& registry, provisioning::provisioning_service& provisioning,
+            std::shared_ptr<const metrics::schema> schema, log_function log = {});
+
+    // Handles one message; never throws for bad input or a failing database.
+    //   store/set    the write and the metrics its schema routes it to, in one transaction
+    //   metric/set   the value into each series it names (current value and points), in one
+    //                transaction. Buffers are not kept in memory: each value is stored as
+    //                it comes, so that nothing acknowledged lives only in this process.
+    //   store/get    reply: the value as JSON, null when missing or expired
+    //   metric/get   reply: the statistic as a number, null when there is none
+    //   provisioning reply on the accepted or rejected topic (provisioning_service)
+    // A read that fails replies {"error":"<message>"}; a refused write replies nothing
+    // (PROTOCOL.md has no reply topic for writes).
+    [[nodiscard]] handled handle(std::string_view topic, std::string_view payload, const clock_now& now);
+
+    [[nodiscard]] const counters& stats() const noexcept { return counters_; }
+
+private:
+    [[nodiscard]] bool known(std::string_view device_id);
+    handled count(handled h);
+
+    storage::database& db_;
+    provisioning::registry& registry_;
+    provisioning::provisioning_service& provisioning_;
+    std::shared_ptr<const metrics::schema> schema_;
+    log_function log_;
+    refusal_log unknown_;
+    counters counters_;
+};
+
+}  // namespace tether::cloud::ingest

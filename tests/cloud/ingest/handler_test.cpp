@@ -1,0 +1,168 @@
+// The handler on a real SQLite database: what each message stores and answers, and what
+// it refuses (unknown devices, malformed bodies) without storing anything.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "ingest/body.hpp"
+#include "ingest_fixture.hpp"
+
+namespace tether::cloud::ingest {
+namespace {
+
+using test::handler_fixture;
+using test::register_device;
+using namespace std::chrono_literals;
+
+const clock_now at{};
+
+TEST(IngestHandler, AStoreWriteIsReadBack) {
+    handler_fixture f;
+    register_device(*f.registry, "dev1");
+    auto r = f.h->handle("ioto/service/dev1/store/set", R"({"key":"cpu","value":55,"type":"number"})", at);
+    EXPECT_EQ(r.what, outcome::stored) << r.problem;
+    EXPECT_FALSE(r.reply);
+    r = f.h->handle("ioto/service/dev1/store/get/7", R"({"key":"cpu"})", at);
+    EXPECT_EQ(r.what, outcome::answered);
+    ASSERT_TRUE(r.reply);
+    EXPECT_EQ(r.reply->topic, "ioto/device/dev1/store/get/7");
+    EXPECT_EQ(r.reply->payload, "55");
+    r = f.h->handle("ioto/service/dev1/store/set", R"({"key":"name","value":"null","type":"string"})", at);
+    EXPECT_EQ(r.what, outcome::stored) << r.problem;
+    r = f.h->handle("ioto/service/dev1/store/get/8", R"({"key":"name"})", at);
+    ASSERT_TRUE(r.reply);
+    EXPECT_EQ(r.reply->payload, "\"null\"");  // the string, told apart from a missing key
+    r = f.h->handle("ioto/service/dev1/store/get/9", R"({"key":"missing"})", at);
+    ASSERT_TRUE(r.reply);
+    EXPECT_EQ(r.reply->payload, "null");
+}
+
+TEST(IngestHandler, AnExpiredValueReadsAsNull) {
+    handler_fixture f;
+    register_device(*f.registry, "dev1");
+    auto r = f.h->handle("ioto/service/dev1/store/set",
+                         R"({"key":"k","value":true,"type":"boolean","expires":1000})", at);
+    EXPECT_EQ(r.what, outcome::stored) << r.problem;
+    r = f.h->handle("ioto/service/dev1/store/get/1", R"({"key":"k"})", at);
+    ASSERT_TRUE(r.reply);
+    EXPECT_EQ(r.reply->payload, "null");
+}
+
+TEST(IngestHandler, AnUnknownDeviceIsRefusedAndLoggedOncePerMinute) {
+    handler_fixture f;
+    register_device(*f.registry, "dev1");
+    clock_now t;
+    auto r = f.h->handle("ioto/service/ghost/store/set", R"({"key":"cpu","value":1,"type":"number"})", t);
+    EXPECT_EQ(r.what, outcome::unknown_device);
+    r = f.h->handle("ioto/service/ghost/store/get/1", R"({"key":"cpu"})", t);
+    EXPECT_EQ(r.what, outcome::unknown_device);
+    EXPECT_FALSE(r.reply);
+    t.steady += 59s;
+    (void)f.h->handle("ioto/service/ghost/store/get/2", R"({"key":"cpu"})", t);
+    EXPECT_EQ(f.log.size(), 1u);
+    t.steady += 1s;
+    (void)f.h->handle("ioto/service/ghost/store/get/3", R"({"key":"cpu"})", t);
+    EXPECT_EQ(f.log.size(), 2u);
+    (void)f.h->handle("ioto/service/ghost2/store/get/3", R"({"key":"cpu"})", t);
+    EXPECT_EQ(f.log.size(), 3u);
+    EXPECT_EQ(f.h->stats().unknown_device, 5u);
+    // Nothing of ghost's was stored.
+    auto v = f.db->read_store("ghost", "cpu", 0);
+    ASSERT_TRUE(v);
+    EXPECT_FALSE(v.value());
+}
+
+TEST(IngestHandler, ARevokedDeviceIsRefused) {
+    handler_fixture f;
+    register_device(*f.registry, "dev1");
+    (void)f.registry->revoke_thing("dev1", std::chrono::system_clock::now());
+    const auto r = f.h->handle("ioto/service/dev1/store/set", R"({"key":"cpu","value":1,"type":"number"})", at);
+    EXPECT_EQ(r.what, outcome::unknown_device);
+}
+
+TEST(IngestHandler, MalformedBodiesAreRefusedWithoutStoring) {
+    handler_fixture f;
+    register_device(*f.registry, "dev1");
+    const std::string deep(10'000, '[');
+    const std::string huge = R"({"key":"k","type":"string","value":")" + std::string(max_body_bytes, 'x') + "\"}";
+    for (const std::string& body :
+         {std::string("not json"), std::string("[1]"), std::string(R"({"key":"cpu","value":"55","type":"number"})"),
+          std::string(R"({"key":"","value":1,"type":"number"})"), std::string(R"({"value":1,"type":"number"})"),
+          std::string(R"({"key":"cpu","value":1,"type":"number","expires":"soon"})"),
+          std::string(R"({"key":"cpu","value":1,"type":"date"})"), deep, huge}) {
+        const auto r = f.h->handle("ioto/service/dev1/store/set", body, at);
+        EXPECT_EQ(r.what, outcome::malformed) << body.substr(0, 80);
+        EXPECT_FALSE(r.problem.empty());
+    }
+    auto v = f.db->read_store("dev1", "cpu", 0);
+    ASSERT_TRUE(v);
+    EXPECT_FALSE(v.value());
+    // A read with a bad body is answered with the reason.
+    const auto r = f.h->handle("ioto/service/dev1/store/get/4", R"({"key":5})", at);
+    EXPECT_EQ(r.what, outcome::malformed);
+    ASSERT_TRUE(r.reply);
+    EXPECT_EQ(r.reply->payload, R"({"error":"key: expected a string"})");
+    const auto m = f.h->handle("ioto/service/dev1/metric/get/5", deep, at);
+    ASSERT_TRUE(m.reply);
+    EXPECT_EQ(nlohmann::json::parse(m.reply->payload).at("error"), "body: nested deeper than 8 levels");
+}
+
+TEST(IngestHandler, AStoreWriteFeedsTheMetricItsSchemaWhereSelects) {
+    const auto schema_json = nlohmann::json::parse(R"({"Store":{"metrics":[{"namespace":"Embedthis/Device",
+        "fields":[{"CPU":"value"}],"where":"key == \"cpu\" && value > 10","dimensions":[{"Device":"deviceId"}]}]}})");
+    auto loaded = metrics::schema::load(schema_json);
+    ASSERT_TRUE(loaded) << loaded.err().message;
+    handler_fixture f(std::make_shared<const metrics::schema>(std::move(loaded).value()));
+    register_device(*f.registry, "dev1");
+    for (const char* body : {R"({"key":"cpu","value":40,"type":"number"})", R"({"key":"cpu","value":60,"type":"number"})",
+                             R"({"key":"cpu","value":5,"type":"number"})",  // where: value > 10
+                             R"({"key":"mem","value":1000,"type":"number"})"}) {
+        const auto r = f.h->handle("ioto/service/dev1/store/set", body, at);
+        EXPECT_EQ(r.what, outcome::stored) << r.problem;
+    }
+    auto ask = [&](const char* stat) {
+        const auto r = f.h->handle("ioto/service/dev1/metric/get/1",
+                                   std::string(R"({"metric":"CPU","statistic":")") + stat + "\"}", at);
+        EXPECT_EQ(r.what, outcome::answered);
+        return r.reply ? r.reply->payload : std::string("no reply");
+    };
+    EXPECT_EQ(ask("avg"), "50");
+    EXPECT_EQ(ask("count"), "2");
+    EXPECT_EQ(ask("max"), "60");
+    EXPECT_EQ(ask("current"), "60");
+}
+
+TEST(IngestHandler, AMetricValueIsReadBack) {
+    handler_fixture f;
+    register_device(*f.registry, "dev1");
+    auto r = f.h->handle("ioto/service/dev1/metric/set", R"({"metric":"Temp","value":21.5})", at);
+    EXPECT_EQ(r.what, outcome::stored) << r.problem;
+    r = f.h->handle("ioto/service/dev1/metric/set", R"({"metric":"Temp","value":"hot"})", at);
+    EXPECT_EQ(r.what, outcome::malformed);
+    r = f.h->handle("ioto/service/dev1/metric/get/2", R"({"metric":"Temp","statistic":"avg"})", at);
+    ASSERT_TRUE(r.reply);
+    EXPECT_EQ(r.reply->topic, "ioto/device/dev1/metric/get/2");
+    EXPECT_EQ(r.reply->payload, "21.5");
+    r = f.h->handle("ioto/service/dev1/metric/get/3", R"({"metric":"Nothing","statistic":"avg"})", at);
+    ASSERT_TRUE(r.reply);
+    EXPECT_EQ(r.reply->payload, "null");
+}
+
+TEST(IngestHandler, AProvisioningRequestIsAnswered) {
+    handler_fixture f;
+    const std::string topic = "tether/provision/claim-1/certificates/create-from-csr/json";
+    const auto r = f.h->handle(topic, R"({"certificateSigningRequest":"not a CSR"})", at);
+    EXPECT_EQ(r.what, outcome::provisioning);
+    ASSERT_TRUE(r.reply);
+    EXPECT_EQ(r.reply->topic, topic + "/rejected");
+    EXPECT_EQ(nlohmann::json::parse(r.reply->payload).at("errorCode"), "InvalidCsr");
+}
+
+TEST(IngestHandler, OtherTopicsAreIgnored) {
+    handler_fixture f;
+    EXPECT_EQ(f.h->handle("ioto/service/dev1/store/other", "{}", at).what, outcome::not_ours);
+    EXPECT_EQ(f.h->handle("something/else", "{}", at).what, outcome::not_ours);
+}
+
+}  // namespace
+}  // namespace tether::cloud::ingest

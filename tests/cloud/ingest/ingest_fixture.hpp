@@ -1,0 +1,68 @@
+#pragma once
+// A handler over a SQLite database in a temporary folder, with a CA of its own and the
+// things a test registers.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ingest/handler.hpp"
+#include "provisioning/certificate_authority.hpp"
+#include "storage/sql_registry.hpp"
+
+namespace tether::cloud::ingest::test {
+
+// Makes `name` a provisioned thing, as RegisterThing would.
+inline void register_device(provisioning::registry& r, const std::string& name) {
+    using namespace provisioning;
+    const auto now = std::chrono::system_clock::now();
+    const std::string pending_id = "p-" + name, active_id = "a-" + name;
+    r.add_pending({pending_id, "S" + pending_id, "pending-" + pending_id, "PEM", "fp-" + name,
+                   certificate_status::pending, now, {}, ""},
+                  {"tok-" + name, pending_id, "CSR", now + std::chrono::hours(1), false});
+    const auto outcome = r.register_thing(
+        "tok-" + name,
+        {active_id, "S" + active_id, name, "PEM", "fp-" + name, certificate_status::active, now, {}, name}, now);
+    if (outcome != register_outcome::registered) throw std::runtime_error("cannot register " + name);
+}
+
+struct handler_fixture {
+    explicit handler_fixture(std::shared_ptr<const metrics::schema> schema = nullptr) {
+        char tmpl[] = "/tmp/tether-ingest-XXXXXX";
+        if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+        dir = tmpl;
+        auto opened = storage::database::open("sqlite:" + (dir / "cloud.db").string());
+        if (!opened) throw std::runtime_error(opened.err().message);
+        db = std::move(opened).value();
+        registry = std::make_unique<storage::sql_registry>(*db);
+        provisioning = std::make_unique<provisioning::provisioning_service>(ca, *registry,
+                                                                            provisioning::provisioning_settings{});
+        h = std::make_unique<handler>(*db, *registry, *provisioning, std::move(schema),
+                                      [this](std::string_view line) { log.emplace_back(line); });
+    }
+    ~handler_fixture() {
+        h.reset();
+        provisioning.reset();
+        registry.reset();
+        db.reset();
+        std::error_code ignored;
+        std::filesystem::remove_all(dir, ignored);
+    }
+    handler_fixture(const handler_fixture&) = delete;
+    handler_fixture& operator=(const handler_fixture&) = delete;
+
+    std::filesystem::path dir;
+    provisioning::certificate_authority ca =
+        provisioning::certificate_authority::create("test CA", std::chrono::system_clock::now());
+    std::unique_ptr<storage::database> db;
+    std::unique_ptr<storage::sql_registry> registry;
+    std::unique_ptr<provisioning::provisioning_service> provisioning;
+    std::vector<std::string> log;
+    std::unique_ptr<handler> h;
+};
+
+}  // namespace tether::cloud::ingest::test

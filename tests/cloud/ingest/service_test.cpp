@@ -1,0 +1,112 @@
+// The service against a real mosquitto configured by `tether-cloud init`: a scripted
+// device (a tether client with a certificate from the deployment's CA) writes and reads
+// its Store through the broker; an unknown device and a malformed body are refused.
+//
+// Absence is checked without a clock: the service handles one connection's messages in
+// order, so once a later message of the same device has been answered, the earlier ones
+// have been handled.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "../../support/coro_test.hpp"
+#include "deployment_fixture.hpp"
+#include "ingest/service.hpp"
+#include "ingest_fixture.hpp"
+#include "tether/client/client.hpp"
+
+namespace tether::cloud::ingest {
+namespace {
+
+using namespace std::chrono_literals;
+using client::qos;
+using client::wait;
+using provisioning::test::deployment;
+using provisioning::test::identity;
+using tether::test::run_coro;
+
+client::options tls_client(const deployment& d, const std::string& client_id, const identity& id) {
+    client::options o;
+    o.host = "localhost";
+    o.port = d.port;
+    o.client_id = client_id;
+    o.tls.enabled = true;
+    o.tls.ca_file = d.layout.ca_cert().string();
+    o.tls.cert_file = id.cert_file;
+    o.tls.key_file = id.key_file;
+    o.reconnect.enabled = false;
+    return o;
+}
+
+identity service_identity(const deployment& d) {
+    return {d.layout.service_cert().string(), d.layout.service_key().string(), {}};
+}
+
+TEST(IngestService, ADeviceWritesAndReadsItsStoreThroughTheBroker) {
+    deployment d;
+    d.start_broker();
+    test::handler_fixture f;
+    test::register_device(*f.registry, "dev1");
+    const identity dev1 = d.issue("dev1");
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        service s(io.get_executor(), *f.h, tls_client(d, "tether-cloud", service_identity(d)));
+        CO_ASSERT(!(co_await s.start()));
+        client::client device(io.get_executor(), tls_client(d, "dev1", dev1));
+        CO_ASSERT(!(co_await device.connect()));
+        CO_ASSERT(!(co_await device.publish("ioto/service/dev1/store/set", R"({"key":"cpu","value":55,"type":"number"})",
+                                            qos::at_least_once, wait::ack)));
+        const auto r = co_await device.request("ioto/service/dev1/store/get", R"({"key":"cpu"})",
+                                               "ioto/device/dev1/store/get", 10s);
+        EXPECT_FALSE(r.ec) << r.ec.message();
+        EXPECT_EQ(r.payload, "55");
+        auto stored = f.db->read_store("dev1", "cpu", 0);
+        CO_ASSERT(stored && stored.value());
+        EXPECT_EQ(stored.value()->value, 55);
+        (void)co_await device.disconnect();
+        (void)co_await s.stop();
+    });
+}
+
+TEST(IngestService, AnUnknownDeviceAndAMalformedBodyAreRefused) {
+    deployment d;
+    d.start_broker();
+    test::handler_fixture f;
+    test::register_device(*f.registry, "dev1");
+    const identity dev1 = d.issue("dev1");
+    const identity ghost = d.issue("ghost");
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        service s(io.get_executor(), *f.h, tls_client(d, "tether-cloud", service_identity(d)));
+        CO_ASSERT(!(co_await s.start()));
+        client::client intruder(io.get_executor(), tls_client(d, "ghost", ghost));
+        CO_ASSERT(!(co_await intruder.connect()));
+        CO_ASSERT(!(co_await intruder.publish("ioto/service/ghost/store/set", R"({"key":"cpu","value":1,"type":"number"})",
+                                              qos::at_least_once, wait::ack)));
+        CO_ASSERT(!(co_await intruder.publish("ioto/service/ghost/store/get/1", R"({"key":"cpu"})",
+                                              qos::at_least_once, wait::ack)));
+        // The broker's PUBACK to the device says nothing about the service: wait until it
+        // has handled both. The handler publishes a reply before it returns, so none
+        // having been published then means none will be.
+        CO_ASSERT(co_await tether::test::eventually([&] { return f.h->stats().unknown_device == 2; }));
+        EXPECT_EQ(s.mqtt().stats().messages_published, 0u);
+        auto v = f.db->read_store("ghost", "cpu", 0);
+        CO_ASSERT(v);
+        EXPECT_FALSE(v.value());
+
+        client::client device(io.get_executor(), tls_client(d, "dev1", dev1));
+        CO_ASSERT(!(co_await device.connect()));
+        CO_ASSERT(!(co_await device.publish("ioto/service/dev1/store/set", "{\"key\":", qos::at_least_once, wait::ack)));
+        const auto r = co_await device.request("ioto/service/dev1/store/get", "[[[[[[[[[[[[1]]]]]]]]]]]]",
+                                               "ioto/device/dev1/store/get", 10s);
+        EXPECT_FALSE(r.ec) << r.ec.message();
+        EXPECT_EQ(nlohmann::json::parse(r.payload, nullptr, false).value("error", ""),
+                  "body: nested deeper than 8 levels");
+        EXPECT_EQ(f.h->stats().malformed, 2u);  // answered in order: the set before the get
+        (void)co_await device.disconnect();
+        (void)co_await intruder.disconnect();
+        (void)co_await s.stop();
+    });
+}
+
+}  // namespace
+}  // namespace tether::cloud::ingest

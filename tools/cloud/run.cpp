@@ -1,0 +1,210 @@
+// tether-cloud run DIR [--broker-running]: serves a deployment made by `init`. Opens the
+// database cloud.json5 names (creating its schema), starts Debian's mosquitto with
+// DIR/broker/mosquitto.conf unless a broker is already running, connects the ingest as
+// the cloud service, and runs until SIGINT or SIGTERM.
+//
+// Nothing acknowledged is lost on a stop, even a SIGKILL: the ingest commits each message
+// before the client acknowledges it (cloud/ingest/service.hpp), and the service's session
+// is persistent (clean_session false), so the broker keeps what arrives while it is away.
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "ingest/service.hpp"
+#include "provisioning/deployment.hpp"
+#include "storage/sql_registry.hpp"
+#include "tether/json5/json5.hpp"
+
+extern char** environ;
+
+namespace tether::tools::cloud {
+namespace {
+
+namespace fs = std::filesystem;
+namespace prov = tether::cloud::provisioning;
+
+std::string read_text(const fs::path& p) {
+    std::ifstream in(p);
+    if (!in) throw std::runtime_error("cannot read " + p.string());
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// The database's URL from cloud.json5's `database`: {engine: 'sqlite', path} (relative to
+// DIR) or {engine: 'postgresql', url}.
+std::string database_url(const nlohmann::json& settings, const fs::path& dir) {
+    const auto& db = settings.at("database");
+    const std::string engine = db.value("engine", "sqlite");
+    if (engine == "sqlite") return "sqlite:" + (dir / db.at("path").get<std::string>()).string();
+    if (engine == "postgresql") return db.at("url").get<std::string>();
+    throw std::runtime_error("cloud.json5: database.engine must be 'sqlite' or 'postgresql', found '" + engine + "'");
+}
+
+// mosquitto as a child process; stopped with SIGTERM when this goes.
+struct broker_process {
+    pid_t pid = -1;
+    void start(const fs::path& conf) {
+        std::string exe;
+        for (const char* p : {"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/bin/mosquitto"}) {
+            if (::access(p, X_OK) == 0) exe = p;
+            if (!exe.empty()) break;
+        }
+        if (exe.empty()) throw std::runtime_error("mosquitto is not installed (apt-get install mosquitto)");
+        std::string c = conf.string();
+        std::vector<char*> argv{exe.data(), const_cast<char*>("-c"), c.data(), nullptr};
+        if (::posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
+            throw std::runtime_error("cannot start " + exe);
+        }
+    }
+    [[nodiscard]] bool exited() {
+        int status = 0;
+        return pid > 0 && ::waitpid(pid, &status, WNOHANG) == pid;
+    }
+    ~broker_process() {
+        if (pid <= 0) return;
+        ::kill(pid, SIGTERM);
+        int status = 0;
+        (void)::waitpid(pid, &status, 0);
+    }
+};
+
+int serve(const fs::path& dir, bool broker_running) {
+    const prov::deployment_layout layout(dir);
+    const nlohmann::json settings = tether::json5::parse_file(layout.settings());
+
+    const std::string url = database_url(settings, dir);
+    auto opened = tether::cloud::storage::database::open(url);
+    if (!opened) {
+        std::cerr << "Error: database " << url << ": " << opened.err().message << "\n";
+        return 1;
+    }
+    auto& db = *opened.value();
+    tether::cloud::storage::sql_registry registry(db);
+    const auto ca = prov::certificate_authority::load(read_text(layout.ca_cert()), read_text(layout.ca_key()));
+
+    const auto& broker = settings.at("broker");
+    prov::provisioning_settings ps;
+    ps.endpoint = broker.value("endpoint", "localhost");
+    ps.port = broker.value<std::uint16_t>("port", 8883);
+    if (const auto t = settings.find("provisioning"); t != settings.end() && t->contains("templates")) {
+        ps.templates.clear();
+        for (const auto& name : t->at("templates")) ps.templates.insert(name.get<std::string>());
+    }
+    prov::provisioning_service provisioning(ca, registry, ps);
+
+    // The device schema, when cloud.json5 names one (schema: 'schema.json5'): its Store
+    // metrics. Without one, Store writes feed no metric; metric/set works either way.
+    auto schema = std::make_shared<const tether::cloud::metrics::schema>();
+    if (const auto s = settings.find("schema"); s != settings.end()) {
+        auto loaded = tether::cloud::metrics::schema::load(tether::json5::parse_file(dir / s->get<std::string>()));
+        if (!loaded) {
+            std::cerr << "Error: schema: " << loaded.err().message << "\n";
+            return 1;
+        }
+        schema = std::make_shared<const tether::cloud::metrics::schema>(std::move(loaded).value());
+    }
+
+    auto log = [](std::string_view line) { std::cerr << line << "\n"; };
+    tether::cloud::ingest::handler handler(db, registry, provisioning, schema, log);
+
+    broker_process mosquitto;
+    if (!broker_running) mosquitto.start(layout.broker_conf());
+
+    tether::client::options mqtt;
+    mqtt.host = ps.endpoint;
+    mqtt.port = ps.port;
+    mqtt.client_id = "tether-cloud";
+    mqtt.clean_session = false;  // the broker keeps QoS 1 messages while the service is away
+    mqtt.tls.enabled = true;
+    mqtt.tls.ca_file = layout.service_ca().string();
+    mqtt.tls.cert_file = layout.service_cert().string();
+    mqtt.tls.key_file = layout.service_key().string();
+
+    asio::io_context io;
+    tether::cloud::ingest::service service(io.get_executor(), handler, mqtt, log);
+    int status = 0;
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            // A broker just started takes a moment to listen: try for up to 10 s.
+            std::error_code ec;
+            for (int attempt = 0; attempt < 50; ++attempt) {
+                ec = co_await service.start();
+                if (!ec || (!broker_running && mosquitto.exited())) break;
+                asio::steady_timer wait(io, std::chrono::milliseconds(200));
+                co_await wait.async_wait(asio::use_awaitable);
+            }
+            if (ec) {
+                std::cerr << "Error: cannot connect to the broker at " << mqtt.host << ":" << mqtt.port << ": "
+                          << ec.message() << "\n";
+                status = 1;
+                signals.cancel();
+                co_return;
+            }
+            std::cout << "tether-cloud running from " << dir.string() << "\n"
+                      << "  broker:   " << (broker_running ? "already running" : "mosquitto -c " + layout.broker_conf().string())
+                      << " (TLS on " << mqtt.host << ":" << mqtt.port << ")\n"
+                      << "  database: " << url << "\n"
+                      << "  devices:  copy " << layout.kit_dir().string() << " to a device\n"
+                      << "Stop with Ctrl-C." << std::endl;
+        },
+        asio::detached);
+    signals.async_wait([&](const std::error_code& ec, int) {
+        if (ec) return;
+        asio::co_spawn(
+            io, [&]() -> asio::awaitable<void> { (void)co_await service.stop(); }, [&](std::exception_ptr) { io.stop(); });
+    });
+    io.run();
+    const auto& c = handler.stats();
+    std::cout << "tether-cloud stopped: " << c.stored << " stored, " << c.answered << " answered, " << c.provisioning
+              << " provisioning, " << c.unknown_device << " from unknown devices, " << c.malformed << " malformed, "
+              << c.storage_failed << " storage failures\n";
+    return status;
+}
+
+}  // namespace
+
+int run_run(const std::vector<std::string>& args) {
+    std::string dir;
+    bool broker_running = false;
+    for (const auto& a : args) {
+        if (a == "--broker-running") {
+            broker_running = true;
+        } else if (dir.empty() && !a.starts_with("--")) {
+            dir = a;
+        } else {
+            std::cerr << "Usage: tether-cloud run DIR [--broker-running]\n";
+            return 1;
+        }
+    }
+    if (dir.empty()) {
+        std::cerr << "Usage: tether-cloud run DIR [--broker-running]\n";
+        return 1;
+    }
+    try {
+        return serve(dir, broker_running);
+    } catch (const std::exception& e) {
+        std::cerr << "Error: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace tether::tools::cloud
