@@ -119,6 +119,8 @@ void engine::process_events() {
                 flights_.erase(e.packet_id);
             }
             if (e.type != core::event_type::unsuback) on_publish_acknowledged(e.packet_id);
+            // An UNSUBACK frees a packet id: a SUBSCRIBE that found none free goes now.
+            if (e.type == core::event_type::unsuback) send_wanted_subscriptions();
             break;
         case core::event_type::suback:
             if (flight* f = flights_.find(e.packet_id)) {
@@ -155,6 +157,9 @@ void engine::process_events() {
             break;
         }
     }
+    // Connected, every resend of this connection emitted (they follow CONNACK at once),
+    // and none was a PUBLISH to probe with (only PUBRELs, or nothing): nothing to probe.
+    if (probe_.probing() && probe_.probe() == 0 && state_ == state::connected && !link_failed_) probe_.reset();
     drain_queue();
     check_drained();
 }

@@ -62,6 +62,11 @@ std::vector<std::shared_ptr<signal>> subscription_table::add(const std::vector<s
         // Its own filter at a lower QoS than now asked: ask the server again, higher.
         const bool upgrade = by != nullptr && by->filter == s.filter && by->wanted < s.max_qos;
         if (by == nullptr || upgrade) by = &want(s.filter, s.max_qos, ex);
+        if (pending(*by) && (!by->settled || by->settled->done())) {
+            // Still to be sent (e.g. after a stop failed its earlier waiters): a fresh wait
+            // for the SUBACK to come, not the error of one gone.
+            find(by->filter)->settled = std::make_shared<signal>(ex);
+        }
         waits.push_back(pending(*by) ? by->settled : nullptr);
         locals_.push_back({s.filter, s.max_qos, group, std::make_shared<const message_handler>(s.handler),
                            std::make_shared<const async_message_handler>(s.async_handler)});

@@ -23,7 +23,9 @@ constexpr bool is_publish_state(std::uint8_t s) noexcept { return s <= awaiting_
 
 session::session(std::span<outbound_slot> outbound, std::span<std::uint16_t> inbound_qos2,
                  std::span<std::uint8_t> rx, session_config config) noexcept
-    : out_slots_(outbound), in_ids_(inbound_qos2), rx_(rx), config_(config) {}
+    : out_slots_(outbound), in_ids_(inbound_qos2), rx_(rx), config_(config) {
+    inbound_clear();  // a bitmap given by the caller may hold anything
+}
 
 // ---------------------------------------------------------------- connection lifecycle
 

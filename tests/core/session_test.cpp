@@ -466,6 +466,21 @@ TEST(SessionInbound, ABitmapHoldsEveryIdAndNeverFills) {
     EXPECT_EQ(drain(s, 0), (std::vector{message_event("a", "again", qos::exactly_once, 77, pubrec(77))}));
 }
 
+// A bitmap handed over full of garbage holds no id until one arrives.
+TEST(SessionInbound, AGivenBitmapStartsEmpty) {
+    std::array<outbound_slot, 4> out{};
+    std::vector<std::uint16_t> ids(session::inbound_qos2_bitmap_size, 0xFFFF);
+    std::array<std::uint8_t, 256> rx{};
+    session s(out, ids, rx);
+    std::array<std::uint8_t, 64> tx{};
+    ASSERT_EQ(s.connect({.client_id = "t", .clean_session = false}, tx, 0).err, error::none);
+    s.feed(connack(false));
+    ASSERT_EQ(drain(s, 0).size(), 1u);
+    EXPECT_EQ(s.inbound_qos2_count(), 0u);
+    s.feed(publish("a", "m", qos::exactly_once, 5));
+    EXPECT_EQ(drain(s, 0), (std::vector{message_event("a", "m", qos::exactly_once, 5, pubrec(5))}));
+}
+
 // What the client does: grow the table before it fills, list to larger list to bitmap, and
 // the ids held (and so the exactly-once promise) come along.
 TEST(SessionInbound, RebindMovesTheIdsHeldListToListToBitmapAndBack) {
