@@ -26,23 +26,6 @@ using provisioning::test::deployment;
 using provisioning::test::identity;
 using tether::test::run_coro;
 
-client::options tls_client(const deployment& d, const std::string& client_id, const identity& id) {
-    client::options o;
-    o.host = "localhost";
-    o.port = d.port;
-    o.client_id = client_id;
-    o.tls.enabled = true;
-    o.tls.ca_file = d.layout.ca_cert().string();
-    o.tls.cert_file = id.cert_file;
-    o.tls.key_file = id.key_file;
-    o.reconnect.enabled = false;
-    return o;
-}
-
-identity service_identity(const deployment& d) {
-    return {d.layout.service_cert().string(), d.layout.service_key().string(), {}};
-}
-
 TEST(IngestService, ADeviceWritesAndReadsItsStoreThroughTheBroker) {
     deployment d;
     d.start_broker();

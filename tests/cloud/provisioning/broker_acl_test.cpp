@@ -31,23 +31,6 @@ using tether::test::run_coro;
 using test::deployment;
 using test::identity;
 
-client::options tls_client(const deployment& d, const std::string& client_id, const identity& id) {
-    client::options o;
-    o.host = "localhost";
-    o.port = d.port;
-    o.client_id = client_id;
-    o.tls.enabled = true;
-    o.tls.ca_file = d.layout.ca_cert().string();
-    o.tls.cert_file = id.cert_file;
-    o.tls.key_file = id.key_file;
-    o.reconnect.enabled = false;
-    return o;
-}
-
-identity service_identity(const deployment& d) {
-    return {d.layout.service_cert().string(), d.layout.service_key().string(), {}};
-}
-
 identity claim_identity(const deployment& d) {
     return {(d.layout.kit_dir() / "certs" / "claim.crt").string(), (d.layout.kit_dir() / "certs" / "claim.key").string(),
             {}};

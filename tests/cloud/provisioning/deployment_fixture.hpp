@@ -3,6 +3,7 @@
 // broker: Debian's mosquitto started with the configuration init wrote, on a free
 // loopback port, stopped (and the folder removed) at the end.
 
+#include "tether/client/options.hpp"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -121,5 +122,26 @@ inline uid_t owner_of(const std::filesystem::path& p) {
     ::stat(p.c_str(), &st);
     return st.st_uid;
 }
+
+// Client options for a TLS connection to the deployment's broker with `id`'s certificate,
+// no reconnecting: a refusal is an answer the tests check.
+inline client::options tls_client(const deployment& d, const std::string& client_id, const identity& id) {
+    client::options o;
+    o.host = "localhost";
+    o.port = d.port;
+    o.client_id = client_id;
+    o.tls.enabled = true;
+    o.tls.ca_file = d.layout.ca_cert().string();
+    o.tls.cert_file = id.cert_file;
+    o.tls.key_file = id.key_file;
+    o.reconnect.enabled = false;
+    return o;
+}
+
+// The cloud service's own identity in the deployment.
+inline identity service_identity(const deployment& d) {
+    return {d.layout.service_cert().string(), d.layout.service_key().string(), {}};
+}
+
 
 }  // namespace tether::cloud::provisioning::test
