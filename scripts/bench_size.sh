@@ -59,7 +59,7 @@ for name, size in groups.items():
     print(f"  {name:<14}{size:>10,} B")
 PY
 done
-lib=$(ldconfig -p | awk '/libmosquitto\.so\.1 /{print $NF; exit}')
+lib=$(ldconfig -p | awk '/libmosquitto\.so\.1 /{found = $NF} END {print found}')
 if [ -n "$lib" ]; then
   read -r text data _ < <(size "$lib" | tail -1)
   echo "libmosquitto ($lib, Debian -O2, shared): text $(printf "%'d" "$text") B, data $(printf "%'d" "$data") B"
