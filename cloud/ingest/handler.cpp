@@ -66,6 +66,12 @@ handled handler::count(handled h) {
     return h;
 }
 
+result<void> handler::commit(const storage::batch& b) {
+    auto r = db_.apply(b);
+    if (r && observer_) observer_(b);
+    return r;
+}
+
 handled handler::handle(std::string_view topic, std::string_view payload, const clock_now& now) {
     if (provisioning::parse_request_topic(topic)) {
         // handle() turns every failure, the registry's included, into a rejected reply.
@@ -103,7 +109,7 @@ handled handler::handle(std::string_view topic, std::string_view payload, const 
                                            .updated = static_cast<double>(now_ms)};
             add_feeds(b, schema_->route(item), now_ms);
             b.store.push_back(std::move(w.value()));
-            if (auto r = db_.apply(b); !r) return count({outcome::storage_failed, std::nullopt, r.err().message});
+            if (auto r = commit(b); !r) return count({outcome::storage_failed, std::nullopt, r.err().message});
             return count({outcome::stored});
         }
         case service_kind::metric_set: {
@@ -111,7 +117,7 @@ handled handler::handle(std::string_view topic, std::string_view payload, const 
             if (!req) return count({outcome::malformed, std::nullopt, req.err().message});
             storage::batch b;
             add_feeds(b, metrics::route_metric_set(*schema_, req.value()), now_ms);
-            if (auto r = db_.apply(b); !r) return count({outcome::storage_failed, std::nullopt, r.err().message});
+            if (auto r = commit(b); !r) return count({outcome::storage_failed, std::nullopt, r.err().message});
             return count({outcome::stored});
         }
         case service_kind::store_get: {

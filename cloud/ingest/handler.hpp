@@ -80,9 +80,16 @@ public:
 
     [[nodiscard]] const counters& stats() const noexcept { return counters_; }
 
+    // Told of every batch right after it commits, on the handler's thread, before handle()
+    // returns: Store writes and metric values as stored (the web part's live updates).
+    // One observer; a new one replaces the last. It must not throw.
+    using commit_observer = std::function<void(const storage::batch& committed)>;
+    void observe_commits(commit_observer o) { observer_ = std::move(o); }
+
 private:
     [[nodiscard]] bool known(std::string_view device_id);
     handled count(handled h);
+    [[nodiscard]] result<void> commit(const storage::batch& b);
 
     storage::database& db_;
     provisioning::registry& registry_;
@@ -91,6 +98,7 @@ private:
     log_function log_;
     refusal_log unknown_;
     counters counters_;
+    commit_observer observer_;
 };
 
 }  // namespace tether::cloud::ingest
