@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "options_file.hpp"
 
 namespace tether::tools {
 
@@ -58,8 +59,16 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::string error;
-    const auto options = parse_cli(m, rest, error);
+    const auto file = read_options_file(m, error);
+    if (!file) {
+        std::cerr << error << "\n";
+        return 1;
+    }
+    const auto options = parse_cli(m, with_options_file(*file, rest), error);
     if (!options) {
+        // Say so when the file's flags are the trouble: the command line alone parses.
+        std::string alone_error;
+        if (!file->args.empty() && parse_cli(m, rest, alone_error)) error += " (from " + file->path.string() + ")";
         std::cerr << error << "\nUse 'tether " << args[0] << " --help' to see usage.\n";
         return 1;
     }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
@@ -289,6 +290,57 @@ TEST(TetherCli, HelpAndVersionExitAsMosquittoDoes) {
         EXPECT_EQ(ours.status, theirs.status);
         EXPECT_NE(ours.out.find("several"), std::string::npos);  // says how to give several brokers
     }
+}
+
+// ~/.config/mosquitto_sub (here $XDG_CONFIG_HOME/mosquitto_sub): read as mosquitto_sub
+// reads it, the command line winning where a flag takes one value.
+TEST(TetherCli, ReadsMosquittosOptionsFileAsMosquittoDoes) {
+    mosquitto_broker b;
+    mosquitto_broker elsewhere;  // a broker the file names, which the command line replaces
+    const std::string port = std::to_string(b.port());
+    char pattern[] = "/tmp/tether-options-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    const std::filesystem::path dir = pattern;
+    {
+        // The file's -h names another broker: the command line's -h must replace it, not be
+        // added to it as a second broker to fail over to.
+        std::ofstream f(dir / "mosquitto_sub");
+        f << "# defaults for this test\n-p " << port << "\n-h 127.0.0.1:" << elsewhere.port() << "\n\n-v\n-q 1\r\n";
+    }
+    auto with_file = [&](const std::string& program, std::vector<std::string> args) {
+        std::vector<std::string> argv{"/usr/bin/env", "XDG_CONFIG_HOME=" + dir.string(), program};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run(argv, "", 20s);
+    };
+    const std::vector<std::string> sub_args{"-h", "127.0.0.1", "-c", "-t", "of/#"};
+    auto with_id = [&](const char* id, std::vector<std::string> extra) {
+        std::vector<std::string> a = sub_args;
+        a.push_back("-i");
+        a.push_back(id);
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    };
+    // Persistent sessions at QoS 1 (from the file) for both programs.
+    const auto ours_made = with_file(tether, [&] { auto a = with_id("ours", {"-E"}); a.insert(a.begin(), "sub"); return a; }());
+    ASSERT_EQ(ours_made.status, 0) << ours_made.err;
+    ASSERT_EQ(with_file("/usr/bin/mosquitto_sub", with_id("theirs", {"-E"})).status, 0);
+    ASSERT_EQ(run(cmd({"pub", "-p", port, "-t", "of/a", "-m", "hello", "-q", "1"})).status, 0);
+
+    const auto ours = with_file(tether, [&] { auto a = with_id("ours", {"-C", "1", "-W", "10"}); a.insert(a.begin(), "sub"); return a; }());
+    const auto theirs = with_file("/usr/bin/mosquitto_sub", with_id("theirs", {"-C", "1", "-W", "10"}));
+    EXPECT_EQ(ours.status, 0) << ours.err;
+    EXPECT_EQ(ours.out, "of/a hello\n");  // -v from the file
+    EXPECT_EQ(ours.out, theirs.out);
+
+    // A bad flag in the file is refused, and the error says where it came from.
+    {
+        std::ofstream f(dir / "mosquitto_sub");
+        f << "-q 7\n";
+    }
+    const auto bad = with_file(tether, {"sub", "-t", "x"});
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_NE(bad.err.find((dir / "mosquitto_sub").string()), std::string::npos) << bad.err;
+    std::filesystem::remove_all(dir);
 }
 
 TEST(TetherCli, RandomFilterAtFullChancePrintsEverything) {
