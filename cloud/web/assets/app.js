@@ -38,6 +38,16 @@ function date(ms) {
   return new Date(ms).toLocaleString(undefined, {year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit'});
 }
 
+// A time of today as its clock time, an older one with its date.
+function when(ms) {
+  if (ms === null || ms === undefined) return '—';
+  const d = new Date(ms);
+  if (d.toDateString() === new Date().toDateString()) {
+    return d.toLocaleTimeString(undefined, {hour: '2-digit', minute: '2-digit', second: '2-digit'});
+  }
+  return date(ms);
+}
+
 function expiry(ms) {
   if (ms === null || ms === undefined) return {text: 'unknown', cls: 'muted'};
   const days = Math.floor((ms - Date.now()) / 86400000);
@@ -170,7 +180,7 @@ function storeRow(item) {
   const key = cell(item.key, 'mono');
   const value = cell(valueText(item.value), 'value');
   value.dataset.role = 'value';
-  tr.append(key, value, cell(item.type, 'muted'), cell(date(item.updated), 'muted'));
+  tr.append(key, value, cell(item.type, 'muted'), cell(when(item.updated), 'muted nowrap'));
   return tr;
 }
 
@@ -243,7 +253,7 @@ async function buildCharts(id) {
     const chart = new Chart(canvas, {
       type: 'line',
       data: {labels: [], datasets: [{data: [], borderColor: '#2563eb', backgroundColor: 'rgba(37,99,235,0.12)',
-        fill: true, tension: 0.3, pointRadius: 2, spanGaps: true}]},
+        fill: true, tension: 0.3, pointRadius: 3, pointBackgroundColor: '#2563eb', spanGaps: true}]},
       options: {animation: false, responsive: true, maintainAspectRatio: false,
         plugins: {legend: {display: false}},
         scales: {x: {grid: {display: false}, ticks: {maxTicksLimit: 6, color: '#64748b'}},

@@ -144,6 +144,9 @@ TEST(WebBrowser, LogsInSeesADevicesStoreValueChangeLiveAndItsChart) {
         "const c = document.querySelector('canvas[data-metric=\"CPU\"]');"
         "return !!c && Number(c.dataset.drawn) >= 1 && c.width > 0 && !!Chart.getChart(c);"))
         << "the CPU chart was not drawn";
+    // The metric's new current value reached the chart live too.
+    EXPECT_TRUE(b.wait_until("return document.querySelector('.chart-figure').textContent.includes('now 77');"))
+        << b.run("return document.querySelector('.chart-figure').textContent;");
     // Its pixels are not blank: the line was painted.
     EXPECT_EQ(b.run("const c = document.querySelector('canvas[data-metric=\"CPU\"]');"
                     "const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
