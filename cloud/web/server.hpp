@@ -53,7 +53,7 @@ struct server_settings {
     rate_limits login_limits{};
     std::size_t max_body = 16 * 1024;
     std::chrono::milliseconds keepalive{15'000};  // an event stream's comment line when idle
-    std::size_t max_streams = 8;           // /api/events open at once; each holds a thread
+    std::size_t max_streams = 8;           // threads kept for /api/events; give the notifier this limit
     std::filesystem::path chart_js{};      // empty: Debian's libjs-chart.js (found_chart_js())
     // HTTPS when both are set (PEM files: the deployment's CA-signed server certificate
     // and its key); the cookie is then Secure and HSTS is sent.

@@ -75,7 +75,11 @@ web::server_settings web_settings(const json& settings, const fs::path& dir) {
     return s;
 }
 
-web_part::web_part(web_inputs in) : in_(std::move(in)), settings_(web_settings(in_.settings, in_.layout.dir)) {
+web_part::web_part(web_inputs in)
+    : in_(std::move(in)),
+      settings_(web_settings(in_.settings, in_.layout.dir)),
+      // No more streams than the server keeps threads for, so the API always has some.
+      changes_({.queue_limit = 256, .max_subscribers = settings_.max_streams}) {
     enabled_ = setting<bool>(in_.settings.value("web", json::object()), "enabled", true);
     if (!enabled_) return;
     // On the io thread, right after each commit: only a copy into bounded queues.

@@ -153,6 +153,28 @@ TEST(WebBrowser, LogsInSeesADevicesStoreValueChangeLiveAndItsChart) {
                     "for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true; return false;"),
               true);
     b.screenshot(shots / "device.png");
+
+    // Release: asked first, then sent.
+    b.click("#release");
+    ASSERT_TRUE(b.wait_until("return document.getElementById('confirm').open;"));
+    EXPECT_EQ(b.run("return document.getElementById('confirm-title').textContent;"), "Release this device?");
+    b.screenshot(shots / "confirm.png");
+    b.click("#confirm-ok");
+    EXPECT_TRUE(b.wait_until("const n = document.getElementById('action-result');"
+                             "return !n.hidden && n.textContent.includes('Release sent to dev1');"));
+    // Revoke, cancelled: nothing happens.
+    b.click("#revoke");
+    ASSERT_TRUE(b.wait_until("return document.getElementById('confirm').open;"));
+    b.click("#confirm button[value=cancel]");
+    ASSERT_TRUE(b.wait_until("return !document.getElementById('confirm').open;"));
+    EXPECT_EQ(b.run("return document.getElementById('revoke').disabled;"), false);
+    // Revoke, confirmed: the device shows revoked and the buttons are off.
+    b.click("#revoke");
+    ASSERT_TRUE(b.wait_until("return document.getElementById('confirm').open;"));
+    b.click("#confirm-ok");
+    EXPECT_TRUE(b.wait_until("return document.getElementById('revoke').disabled && "
+                             "document.querySelector('#device-meta .pill.revoked') !== null;"));
+    b.screenshot(shots / "revoked.png");
 }
 
 // Logs in over HTTP; returns the Cookie header.
