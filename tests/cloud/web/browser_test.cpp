@@ -154,6 +154,12 @@ TEST(WebBrowser, LogsInSeesADevicesStoreValueChangeLiveAndItsChart) {
               true);
     b.screenshot(shots / "device.png");
 
+    // The statistic chosen on the page: two values so far.
+    b.run("const s = document.getElementById('statistic'); s.value = 'count';"
+          "s.dispatchEvent(new Event('change')); return true;");
+    EXPECT_TRUE(b.wait_until("return document.querySelector('.chart-figure').textContent.startsWith('count 2 ');"))
+        << b.run("return document.querySelector('.chart-figure').textContent;");
+
     // Release: asked first, then sent.
     b.click("#release");
     ASSERT_TRUE(b.wait_until("return document.getElementById('confirm').open;"));
