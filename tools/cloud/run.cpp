@@ -30,6 +30,7 @@
 #include "provisioning/deployment.hpp"
 #include "storage/sql_registry.hpp"
 #include "tether/json5/json5.hpp"
+#include "web_wiring.hpp"
 
 extern char** environ;
 
@@ -72,6 +73,10 @@ struct broker_process {
         if (::posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
             throw std::runtime_error("cannot start " + exe);
         }
+    }
+    // Makes it read its configuration again: mosquitto re-reads `crlfile` on SIGHUP.
+    void reload() const {
+        if (pid > 0) ::kill(pid, SIGHUP);
     }
     [[nodiscard]] bool exited() {
         int status = 0;
@@ -139,6 +144,9 @@ int serve(const fs::path& dir, bool broker_running) {
 
     asio::io_context io;
     tether::cloud::ingest::service service(io.get_executor(), handler, mqtt, log);
+    web_part web({settings, layout, db, schema, handler, registry, provisioning, io, service,
+                  [&mosquitto] { mosquitto.reload(); }});
+    const std::string web_url = web.start();
     int status = 0;
     asio::signal_set signals(io, SIGINT, SIGTERM);
     asio::co_spawn(
@@ -163,12 +171,14 @@ int serve(const fs::path& dir, bool broker_running) {
                       << "  broker:   " << (broker_running ? "already running" : "mosquitto -c " + layout.broker_conf().string())
                       << " (TLS on " << mqtt.host << ":" << mqtt.port << ")\n"
                       << "  database: " << url << "\n"
+                      << "  web:      " << web_url << " (user admin)\n"
                       << "  devices:  copy " << layout.kit_dir().string() << " to a device\n"
                       << "Stop with Ctrl-C." << std::endl;
         },
         asio::detached);
     signals.async_wait([&](const std::error_code& ec, int) {
         if (ec) return;
+        web.stop();  // ends the event streams before the service goes
         asio::co_spawn(
             io, [&]() -> asio::awaitable<void> { (void)co_await service.stop(); }, [&](std::exception_ptr) { io.stop(); });
     });

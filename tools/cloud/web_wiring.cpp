@@ -1,0 +1,136 @@
+#include "web_wiring.hpp"
+
+#include <asio/post.hpp>
+#include <chrono>
+#include <future>
+#include <stdexcept>
+
+#include "provisioning/atomic_file.hpp"
+#include "provisioning/topics.hpp"
+
+namespace tether::tools::cloud {
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace web = tether::cloud::web;
+using nlohmann::json;
+
+// How long an HTTP request waits for the io thread to do a release or a revoke.
+constexpr auto io_limit = std::chrono::seconds(10);
+
+template <class T>
+T setting(const json& web, const char* name, T fallback) {
+    const auto it = web.find(name);
+    if (it == web.end()) return fallback;
+    try {
+        return it->get<T>();
+    } catch (const json::exception&) {
+        throw std::runtime_error(std::string("cloud.json5: web.") + name + " has the wrong type");
+    }
+}
+
+// Runs `fn` on the io thread and waits for its reply; 503 when the io thread does not get
+// to it in time (stopping, or stuck).
+web::reply on_io(asio::io_context& io, std::function<web::reply()> fn) {
+    auto task = std::make_shared<std::packaged_task<web::reply()>>(std::move(fn));
+    auto done = task->get_future();
+    asio::post(io, [task] { (*task)(); });
+    if (done.wait_for(io_limit) != std::future_status::ready) {
+        return web::error_reply(503, "the service did not answer in time");
+    }
+    try {
+        return done.get();
+    } catch (const std::exception& e) {
+        return web::error_reply(500, e.what());
+    }
+}
+
+}  // namespace
+
+web::server_settings web_settings(const json& settings, const fs::path& dir) {
+    web::server_settings s;
+    const json web = settings.value("web", json::object());
+    if (!web.is_object()) throw std::runtime_error("cloud.json5: web must be an object");
+    s.listen = setting<std::string>(web, "listen", "127.0.0.1");
+    const int port = setting<int>(web, "port", 8080);
+    if (port < 0 || port > 65535) throw std::runtime_error("cloud.json5: web.port must be 0..65535");
+    s.port = static_cast<std::uint16_t>(port);
+    if (setting<bool>(web, "tls", false)) {
+        s.tls_cert = dir / setting<std::string>(web, "cert", "broker/broker.crt");
+        s.tls_key = dir / setting<std::string>(web, "key", "broker/broker.key");
+    }
+    const int session_minutes = setting<int>(web, "sessionMinutes", 720);
+    const int idle_minutes = setting<int>(web, "idleMinutes", 30);
+    if (session_minutes < 1 || idle_minutes < 1) {
+        throw std::runtime_error("cloud.json5: web.sessionMinutes and web.idleMinutes must be at least 1");
+    }
+    s.sessions.lifetime = std::chrono::minutes(session_minutes);
+    s.sessions.idle = std::chrono::minutes(idle_minutes);
+    const json admin = settings.value("admin", json::object());
+    if (admin.is_object()) {
+        s.admin_user = setting<std::string>(admin, "user", "admin");
+        s.admin_password_hash = setting<std::string>(admin, "passwordHash", "");
+    }
+    return s;
+}
+
+web_part::web_part(web_inputs in)
+    : in_(std::move(in)),
+      settings_(web_settings(in_.settings, in_.layout.dir)),
+      // No more streams than the server keeps threads for, so the API always has some.
+      changes_({.queue_limit = 256, .max_subscribers = settings_.max_streams}) {
+    enabled_ = setting<bool>(in_.settings.value("web", json::object()), "enabled", true);
+    if (!enabled_) return;
+    // On the io thread, right after each commit: only a copy into bounded queues.
+    in_.handler.observe_commits([this](const tether::cloud::storage::batch& b) {
+        for (const auto& c : web::changes_of(b)) changes_.publish(c);
+    });
+
+    web::actions act;
+    act.release = [this](std::string_view id) {
+        return on_io(in_.io, [this, device = std::string(id)] {
+            const auto thing = in_.registry.find_thing(device);
+            if (!thing || thing->revoked) return web::error_reply(404, "no active device named " + device);
+            auto m = tether::cloud::provisioning::release_message(device, std::chrono::system_clock::now());
+            if (const auto ec = in_.service.mqtt().publish_now(m.topic, m.payload, tether::core::qos::at_least_once)) {
+                return web::error_reply(503, "cannot publish the release: " + ec.message());
+            }
+            return web::reply{200, json{{"device", device}, {"message", "Release sent to " + device + "."}}};
+        });
+    };
+    act.revoke = [this](std::string_view id) {
+        return on_io(in_.io, [this, device = std::string(id)] {
+            const auto revoked = in_.provisioning.revoke_thing(device, std::chrono::system_clock::now());
+            if (revoked.revoked.empty()) {
+                return web::error_reply(404, "no active device named " + device);
+            }
+            tether::cloud::provisioning::write_file_atomically(
+                in_.layout.crl(), revoked.crl_pem,
+                fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+            if (in_.reload_broker) in_.reload_broker();
+            return web::reply{200, json{{"device", device},
+                                        {"certificates", revoked.revoked.size()},
+                                        {"message", device + " is revoked; the broker's CRL is rewritten."}}};
+        });
+    };
+    server_ = std::make_unique<web::server>(
+        settings_, in_.db, [schema = in_.schema] { return schema; }, changes_, std::move(act));
+}
+
+web_part::~web_part() { stop(); }
+
+std::string web_part::start() {
+    if (!enabled_) return "disabled (web.enabled is false)";
+    auto port = server_->start();
+    if (!port) throw std::runtime_error(port.err().message);
+    const bool tls = !settings_.tls_cert.empty();
+    return std::string(tls ? "https://" : "http://") + settings_.listen + ":" + std::to_string(port.value()) + "/";
+}
+
+void web_part::stop() {
+    if (server_) server_->stop();
+    if (enabled_) in_.handler.observe_commits({});
+}
+
+}  // namespace tether::tools::cloud
