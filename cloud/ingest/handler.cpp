@@ -187,7 +187,7 @@ handled handler::handle_device(const service_topic& t, std::string_view payload,
 
 handled handler::handle_presence(std::string_view payload, const clock_now& now) {
     const auto p = parse_presence(payload);
-    if (!p) return count({outcome::not_ours});
+    if (!p || (p->time_s && *p->time_s < presence_since_s_)) return count({outcome::not_ours});
     // A device's user name is its certificate's CN, which is its id: a connection whose
     // client id is not its own CN (a claim, another program) says nothing about a device.
     if (p->online && p->user_name != p->client_id) return count({outcome::not_ours});

@@ -87,6 +87,10 @@ public:
 
     [[nodiscard]] const counters& stats() const noexcept { return counters_; }
 
+    // Broker log lines stamped before `seconds` (since the epoch) are ignored: lines about
+    // the clients of a previous broker, saved in its queue for this service (presence.hpp).
+    void ignore_presence_before(std::int64_t seconds) noexcept { presence_since_s_ = seconds; }
+
     // Told of every batch right after it commits, on the handler's thread, before handle()
     // returns: Store writes and metric values as stored (the web part's live updates).
     // One observer; a new one replaces the last. It must not throw.
@@ -110,6 +114,7 @@ private:
     counters counters_;
     commit_observer observer_;
     std::optional<storage::device_seen> seen_;
+    std::int64_t presence_since_s_ = 0;
 };
 
 }  // namespace tether::cloud::ingest

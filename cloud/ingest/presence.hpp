@@ -10,13 +10,17 @@
 //   1795716513: Client dev1 has exceeded timeout, disconnecting.
 //
 // The broker's ACL gives the cloud service read access to that topic alone (not the rest
-// of $SYS). QoS 0 from the broker: while the service is away, the lines are lost, so the
-// flags are right again at each device's next connect or disconnect (and `run`, which
-// starts its broker, marks every device offline first).
+// of $SYS). mosquitto queues the lines for the service's persistent session while it is
+// away (checked on 2.0.11), so they may arrive late: they are applied in the order they
+// come, which is the order they happened. A broker's queue saved at its stop and loaded by
+// its successor holds lines about clients of the old one: `run`, which starts its broker
+// and marks every device offline, tells the handler to ignore lines stamped before that
+// (handler::ignore_presence_before).
 //
 //     auto p = parse_presence("1795716513: Client dev1 disconnected.");
 //     // p->client_id == "dev1", p->online == false
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -30,6 +34,9 @@ struct presence {
     // Connections only: the user name, which is the certificate's CN with
     // use_identity_as_username; empty when the line has none.
     std::string_view user_name;
+    // The line's own time, seconds since the epoch (mosquitto's log_timestamp, on by
+    // default); nullopt when the line has none.
+    std::optional<std::int64_t> time_s;
 };
 
 // The connection or disconnection a log line reports; nullopt for any other line (and for

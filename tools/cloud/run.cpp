@@ -101,6 +101,9 @@ int serve(const fs::path& dir, bool broker_running) {
 
     broker_process mosquitto(layout.broker_dir() / "mosquitto.pid");
     if (!broker_running) {
+        // Lines of the previous broker's log may wait in its saved queue: not about now.
+        handler.ignore_presence_before(
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
         mosquitto.start(layout.broker_conf());
         mark_devices_offline(db);
     }

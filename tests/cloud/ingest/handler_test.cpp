@@ -273,6 +273,18 @@ TEST_P(IngestHandler, TheBrokersLogSetsADeviceOnlineAndOffline) {
     EXPECT_EQ(f.h->stats().presence, 2u);
 }
 
+TEST_P(IngestHandler, LinesOfAnEarlierBrokerAreIgnored) {
+    handler_fixture f(database_url());
+    register_device(*f.registry, "dev1");
+    f.h->ignore_presence_before(1795716600);
+    const std::string connected = " New client connected from 127.0.0.1:1 as dev1 (p2, c1, k60, u'dev1').";
+    EXPECT_EQ(f.h->handle("$SYS/broker/log/N", "1795716599:" + connected, at).what, outcome::not_ours);
+    ASSERT_TRUE(f.db->find_device("dev1"));
+    EXPECT_FALSE(f.db->find_device("dev1").value());
+    EXPECT_EQ(f.h->handle("$SYS/broker/log/N", "1795716600:" + connected, at).what, outcome::presence);
+    EXPECT_TRUE(f.db->find_device("dev1").value()->online);
+}
+
 INSTANTIATE_TEST_SUITE_P(engines, IngestHandler, ::testing::Values(storage::engine::sqlite, storage::engine::postgresql),
                          test::engine_name);
 

@@ -13,10 +13,12 @@ TEST(IngestPresence, ReadsConnectionsWithTheirUserName) {
     EXPECT_EQ(p->client_id, "dev1");
     EXPECT_TRUE(p->online);
     EXPECT_EQ(p->user_name, "dev1");
+    EXPECT_EQ(p->time_s, 1795716513);
     const auto anonymous = parse_presence("New client connected from ::1:5 as claim-0a1b (p2, c1, k60).");
     ASSERT_TRUE(anonymous);
     EXPECT_EQ(anonymous->client_id, "claim-0a1b");
     EXPECT_EQ(anonymous->user_name, "");
+    EXPECT_FALSE(anonymous->time_s) << "a line without log_timestamp";
 }
 
 TEST(IngestPresence, ReadsEveryKindOfDisconnection) {
