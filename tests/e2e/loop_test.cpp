@@ -21,6 +21,9 @@ std::string ok(cloud_run& c, const std::string& command, std::vector<std::string
 TEST(Loop, ADeviceFromTheKitProvisionsWritesReadsAndGetsAMetricFromTheSchema) {
     cloud_run c;
     EXPECT_TRUE(fs::exists(c.dir() / "cloud.db")) << "init makes the database";
+    EXPECT_EQ(fs::status(c.dir() / "cloud.db").permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write)
+        << "devices' values and the registry are the service's alone";
     EXPECT_TRUE(fs::exists(c.dir() / "schema.json5")) << "init writes the default device schema";
     c.start();
 

@@ -54,9 +54,14 @@ std::string database_url(const nlohmann::json& settings, const fs::path& dir) {
     throw std::runtime_error("cloud.json5: database.engine must be 'sqlite' or 'postgresql', found '" + engine + "'");
 }
 
-// A broker just started has no clients: every device is offline until it connects (the
-// broker's log tells the ingest, cloud/ingest/presence.hpp).
-void mark_devices_offline(tether::cloud::storage::database& db) {
+// Starts the deployment's mosquitto. A broker just started has no clients: every device
+// is offline until it connects (the broker's log tells the ingest, presence.hpp), and log
+// lines from before now, saved in the previous broker's queue, are not about this one.
+void start_own_broker(broker_process& mosquitto, const fs::path& conf, tether::cloud::ingest::handler& handler,
+                      tether::cloud::storage::database& db) {
+    handler.ignore_presence_before(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    mosquitto.start(conf);
     if (auto r = db.mark_all_offline(); !r) std::cerr << "Warning: cannot mark devices offline: " << r.err().message << "\n";
 }
 
@@ -100,13 +105,7 @@ int serve(const fs::path& dir, bool broker_running) {
     tether::cloud::ingest::handler handler(db, registry, provisioning, schema, log);
 
     broker_process mosquitto(layout.broker_dir() / "mosquitto.pid");
-    if (!broker_running) {
-        // Lines of the previous broker's log may wait in its saved queue: not about now.
-        handler.ignore_presence_before(
-            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-        mosquitto.start(layout.broker_conf());
-        mark_devices_offline(db);
-    }
+    if (!broker_running) start_own_broker(mosquitto, layout.broker_conf(), handler, db);
 
     tether::client::options mqtt;
     mqtt.host = ps.endpoint;
