@@ -148,7 +148,7 @@ int run_device(const std::vector<std::string>& all) {
             } else if (command == "metric-get") {
                 const auto r = co_await dev.get_metric(args[1], nullptr, statistic, period);
                 if (r) {
-                    std::cout << json(*r.value).dump() << "\n";
+                    std::cout << device::json_number(*r.value).dump() << "\n";  // 30, not 30.0
                     status = 0;
                 } else {
                     status = fail(args[1] + ": " + describe(r.ec, r.error_message));

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "ingest/refusals.hpp"
+#include "ingest/topics.hpp"
 #include "metrics/schema.hpp"
 #include "provisioning/provisioning_service.hpp"
 #include "provisioning/registry.hpp"
@@ -31,7 +32,8 @@ enum class outcome {
     provisioning,    // a provisioning request answered (accepted or rejected)
     unknown_device,  // {id} is no known, unrevoked thing: refused, nothing stored
     malformed,       // the body was refused (a read gets an {"error"} reply)
-    not_ours,        // a topic that is none of the six forms: ignored
+    not_ours,        // a topic that is none of the six forms, or a broker log line about no device: ignored
+    presence,        // a device's connection or disconnection, from the broker's log, recorded
     storage_failed,  // the database failed: nothing of this message is stored
 };
 
@@ -53,7 +55,7 @@ struct clock_now {
 
 struct counters {
     std::uint64_t stored = 0, answered = 0, provisioning = 0, unknown_device = 0, malformed = 0, not_ours = 0,
-                  storage_failed = 0;
+                  storage_failed = 0, presence = 0;
 };
 
 class handler {
@@ -74,11 +76,20 @@ public:
     //   store/get    reply: the value as JSON, null when missing or expired
     //   metric/get   reply: the statistic as a number, null when there is none
     //   provisioning reply on the accepted or rejected topic (provisioning_service)
+    //   $SYS/broker/log/N  a known device connected or disconnected (presence.hpp): its
+    //                online flag, in a transaction
+    // Every message of a known device also moves its last_seen (storage::device_seen).
+    // A metric/set or metric/get whose dimensions name another device (Device: other) is
+    // refused as malformed: a device reads and writes its own series and fleet-wide ones.
     // A read that fails replies {"error":"<message>"}; a refused write replies nothing
     // (PROTOCOL.md has no reply topic for writes).
     [[nodiscard]] handled handle(std::string_view topic, std::string_view payload, const clock_now& now);
 
     [[nodiscard]] const counters& stats() const noexcept { return counters_; }
+
+    // Broker log lines stamped before `seconds` (since the epoch) are ignored: lines about
+    // the clients of a previous broker, saved in its queue for this service (presence.hpp).
+    void ignore_presence_before(std::int64_t seconds) noexcept { presence_since_s_ = seconds; }
 
     // Told of every batch right after it commits, on the handler's thread, before handle()
     // returns: Store writes and metric values as stored (the web part's live updates).
@@ -89,7 +100,10 @@ public:
 private:
     [[nodiscard]] bool known(std::string_view device_id);
     handled count(handled h);
-    [[nodiscard]] result<void> commit(const storage::batch& b);
+    [[nodiscard]] handled handle_device(const service_topic& t, std::string_view payload, std::int64_t now_ms);
+    [[nodiscard]] handled handle_presence(std::string_view payload, const clock_now& now);
+    // Applies `b`, with the pending last-seen of the message in hand (seen_) added to it.
+    [[nodiscard]] result<void> commit(storage::batch& b);
 
     storage::database& db_;
     provisioning::registry& registry_;
@@ -99,6 +113,8 @@ private:
     refusal_log unknown_;
     counters counters_;
     commit_observer observer_;
+    std::optional<storage::device_seen> seen_;
+    std::int64_t presence_since_s_ = 0;
 };
 
 }  // namespace tether::cloud::ingest

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "ingest/presence.hpp"
 #include "ingest/topics.hpp"
 #include "provisioning/topics.hpp"
 
@@ -30,6 +31,9 @@ asio::awaitable<std::error_code> service::start() {
                                provisioning::create_from_csr_filter, provisioning::register_thing_filter}) {
         subs.emplace_back(filter, client::qos::at_least_once, [this](const client::message& m) { on_message(m); });
     }
+    // The broker's notices, for devices' connections (presence.hpp). Named exactly: '#'
+    // does not reach topics that begin with '$'.
+    subs.emplace_back(presence_topic, client::qos::at_least_once, [this](const client::message& m) { on_message(m); });
     const auto r = co_await client_.subscribe(std::move(subs));
     co_return r.ec;
 }

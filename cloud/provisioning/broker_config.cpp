@@ -25,7 +25,11 @@ std::string mosquitto_conf(const broker_settings& s) {
     } else {
         out << "persistence false\n";
     }
-    out << "log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n";
+    out << "log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n"
+           "# Also on $SYS/broker/log/N, where the cloud service learns of devices connecting and\n"
+           "# disconnecting (cloud/ingest/presence.hpp).\n"
+           "log_dest topic\n"
+           "connection_messages true\n";
     return out.str();
 }
 
@@ -40,6 +44,8 @@ std::string acl_text() {
         << "\n"
            "topic readwrite #\n"
            "topic readwrite $aws/#\n"
+           "# The broker's notices: clients connecting and disconnecting.\n"
+           "topic read $SYS/broker/log/N\n"
            "\n"
            "# The claim identity shipped with devices: it may only provision (the pattern below);\n"
            "# the device patterns would otherwise give it ioto/service/"

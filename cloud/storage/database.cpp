@@ -26,6 +26,7 @@ result<void> database::apply(const batch& b) {
         // The same order of tables in every transaction, for the same reason as lock_order.
         in_transaction([&](connection& c) {
             detail::write_devices(c, b.devices);
+            detail::write_seen(c, b.seen);
             detail::write_store(c, b.store);
             detail::write_currents(c, b.currents);
             detail::write_points(c, b.points);

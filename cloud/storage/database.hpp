@@ -30,11 +30,12 @@ namespace tether::cloud::storage {
 // order given (a later write of a key in the same batch wins when its time is not older).
 struct batch {
     std::vector<device_event> devices;
+    std::vector<device_seen> seen;
     std::vector<store_write> store;
     std::vector<current_update> currents;
     std::vector<point_update> points;
     [[nodiscard]] bool empty() const noexcept {
-        return devices.empty() && store.empty() && currents.empty() && points.empty();
+        return devices.empty() && seen.empty() && store.empty() && currents.empty() && points.empty();
     }
 };
 
@@ -76,6 +77,10 @@ public:
 
     [[nodiscard]] result<std::optional<device_record>> find_device(std::string_view device_id) const;
     [[nodiscard]] result<std::vector<device_record>> devices() const;  // by id
+    // Marks every device offline (a broker just started has no clients); a connection event
+    // sets one online again. last_seen stays. Returns how many were online. Errors: the
+    // engine failing.
+    [[nodiscard]] result<std::size_t> mark_all_offline();
 
     // For the layers built on this one (sql_registry): `fn(connection&)` inside a write
     // transaction, committed when it returns, rolled back when it throws (the exception is

@@ -21,6 +21,21 @@ void detail::write_devices(connection& c, const std::vector<device_event>& event
     }
 }
 
+void detail::write_seen(connection& c, const std::vector<device_seen>& seen) {
+    const std::string sql =
+        "INSERT INTO devices (device_id, first_seen, last_seen, online) VALUES ($1, $2, $2, 0) "
+        "ON CONFLICT (device_id) DO UPDATE SET "
+        "first_seen = " + std::string(c.least()) + "(devices.first_seen, excluded.first_seen), "
+        "last_seen = " + std::string(c.greatest()) + "(devices.last_seen, excluded.last_seen)";
+    for (const std::size_t i : lock_order(seen, [](const device_seen& s) { return s.device_id; })) {
+        const device_seen& s = seen[i];
+        if (s.device_id.empty() || s.device_id.size() > max_device_id_bytes) {
+            throw failure("device seen: the device id must be 1 to " + std::to_string(max_device_id_bytes) + " bytes");
+        }
+        (void)c.execute(sql, {s.device_id, s.time_ms});
+    }
+}
+
 namespace {
 
 device_record to_device(const row& r) { return {r.text(0), r.integer(1), r.integer(2), r.integer(3) != 0}; }
@@ -52,6 +67,20 @@ result<std::vector<device_record>> database::devices() const {
         std::sort(out.begin(), out.end(),
                   [](const device_record& a, const device_record& b) { return a.device_id < b.device_id; });
         return out;
+    } catch (const failure& e) {
+        return error{e.what()};
+    }
+}
+
+result<std::size_t> database::mark_all_offline() {
+    try {
+        return in_transaction([&](connection& c) {
+            const rows online = c.execute("SELECT device_id FROM devices WHERE online <> 0");
+            // last_seen stays: the device was not seen then. A connection event with an older
+            // time could set one online again; those come from this broker, so none is older.
+            (void)c.execute("UPDATE devices SET online = 0 WHERE online <> 0");
+            return online.size();
+        });
     } catch (const failure& e) {
         return error{e.what()};
     }

@@ -14,6 +14,14 @@ struct device_event {
     std::int64_t time_ms = 0;
 };
 
+// A message from a device at a time: moves its last_seen (and first_seen) but says nothing
+// about whether it is still connected (a message queued at the broker while the cloud was
+// away may arrive after its sender left), so the online flag is left as it is.
+struct device_seen {
+    std::string device_id;
+    std::int64_t time_ms = 0;
+};
+
 struct device_record {
     std::string device_id;
     std::int64_t first_seen_ms = 0;

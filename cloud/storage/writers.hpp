@@ -15,6 +15,7 @@
 namespace tether::cloud::storage::detail {
 
 void write_devices(connection& c, const std::vector<device_event>& events);
+void write_seen(connection& c, const std::vector<device_seen>& seen);
 void write_store(connection& c, const std::vector<store_write>& writes);
 void write_currents(connection& c, const std::vector<current_update>& currents);
 void write_points(connection& c, const std::vector<point_update>& points);

@@ -264,12 +264,14 @@ asio::awaitable<std::error_code> device::set(std::string key, store_value value,
             using V = std::decay_t<decltype(v)>;
             if constexpr (std::is_same_v<V, double>) {
                 body["type"] = "number";
+                body["value"] = json_number(v);  // 60, not 60.0: the cloud stores and answers what it got
             } else if constexpr (std::is_same_v<V, bool>) {
                 body["type"] = "boolean";
+                body["value"] = v;
             } else {
                 body["type"] = "string";
+                body["value"] = v;
             }
-            body["value"] = v;
         },
         value);
     if (const double* d = std::get_if<double>(&value); d != nullptr && !std::isfinite(*d)) {
@@ -318,7 +320,7 @@ asio::awaitable<std::error_code> device::set_metric(std::string name, double val
         !std::all_of(dimensions.begin(), dimensions.end(), [](const json& d) { return d.is_object(); })) {
         co_return make_error_code(client::errc::invalid_argument);
     }
-    json body{{"metric", std::move(name)}, {"value", value}, {"dimensions", std::move(dimensions)}};
+    json body{{"metric", std::move(name)}, {"value", json_number(value)}, {"dimensions", std::move(dimensions)}};
     if (elapsed) body["buffer"] = json{{"elapsed", *elapsed}};
     co_await pace();
     co_return co_await client_->publish("ioto/service/" + id_ + "/metric/set", body.dump(), client::qos::at_least_once,

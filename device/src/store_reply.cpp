@@ -67,6 +67,14 @@ store_result<T> convert_store_value(store_result<json> reply) {
     return r;
 }
 
+json json_number(double value) {
+    constexpr double exact = 9007199254740992.0;  // 2^53: every whole double within it is an exact int64
+    if (std::isfinite(value) && std::trunc(value) == value && value > -exact && value < exact) {
+        return json(static_cast<std::int64_t>(value));
+    }
+    return json(value);
+}
+
 template store_result<json> convert_store_value<json>(store_result<json>);
 template store_result<std::string> convert_store_value<std::string>(store_result<json>);
 template store_result<bool> convert_store_value<bool>(store_result<json>);

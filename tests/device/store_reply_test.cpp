@@ -47,5 +47,13 @@ TEST(StoreReply, ErrorsAndGarbage) {
     EXPECT_FALSE(parse_store_reply(R"({"error":"x","more":1})").ec);
 }
 
+TEST(StoreReply, WholeNumbersAreWrittenAsIntegers) {
+    EXPECT_EQ(json_number(60).dump(), "60");
+    EXPECT_EQ(json_number(-3).dump(), "-3");
+    EXPECT_EQ(json_number(21.5).dump(), "21.5");
+    EXPECT_EQ(json_number(9007199254740991.0).dump(), "9007199254740991");
+    EXPECT_EQ(json_number(1e300).dump(), nlohmann::json(1e300).dump()) << "past 2^53 it stays a double";
+}
+
 }  // namespace
 }  // namespace tether::device

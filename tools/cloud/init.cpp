@@ -1,6 +1,6 @@
-// tether-cloud init DIR: everything a deployment needs (deployment.hpp has the layout).
-// The database is not made here: the storage part creates it in DIR on first run, at
-// the path cloud.json5 names.
+// tether-cloud init DIR: everything a deployment needs (deployment.hpp has the layout),
+// the SQLite database with its schema (DIR/cloud.db) and a default device schema
+// (DIR/schema.json5) included.
 
 #include <pwd.h>
 #include <unistd.h>
@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "init_options.hpp"
+#include "init_schema.hpp"
 #include "provisioning/atomic_file.hpp"
 #include "provisioning/broker_config.hpp"
 #include "provisioning/certificate_authority.hpp"
@@ -21,6 +22,7 @@
 #include "provisioning/keys.hpp"
 #include "provisioning/random.hpp"
 #include "provisioning/password_hash.hpp"
+#include "storage/database.hpp"
 
 namespace tether::tools::cloud {
 
@@ -75,6 +77,9 @@ void write_identity(const prov::certificate_authority& ca, const prov::certifica
     write(cert, ca.issue(*pkey, profile, now).pem, public_file);
 }
 
+const std::string database_file = "cloud.db";
+const std::string schema_file = "schema.json5";
+
 std::string json5_file(const std::string& comment, const json& value) {
     return "// " + comment + "\n" + value.dump(4) + "\n";
 }
@@ -88,8 +93,11 @@ int init(const init_options& o) {
                          "working\n";
             return 1;
         }
+        // The database goes too: its things hold certificates of the old CA, and their names
+        // would be refused to the devices provisioning again.
         for (const auto& p : {layout.settings(), layout.ca_dir(), layout.broker_dir(), layout.service_dir(),
-                              layout.kit_dir()}) {
+                              layout.kit_dir(), layout.dir / database_file, layout.dir / (database_file + "-wal"),
+                              layout.dir / (database_file + "-shm"), layout.dir / schema_file}) {
             fs::remove_all(p);
         }
     }
@@ -161,6 +169,15 @@ int init(const init_options& o) {
     write(kit / "config" / "device.json5", json5_file("The device; its id comes from provisioning.", {{"id", "auto"}}),
           public_file);
 
+    // The database, with its tables, so that the deployment is whole before its first run.
+    if (auto db = tether::cloud::storage::database::open("sqlite:" + (layout.dir / database_file).string()); !db) {
+        throw std::runtime_error("database " + (layout.dir / database_file).string() + ": " + db.err().message);
+    }
+    // Devices' values and the registry: for the service's eyes only (SQLite gives its -wal
+    // and -shm files the database's mode).
+    fs::permissions(layout.dir / database_file, secret_file);
+    write(layout.dir / schema_file, default_device_schema(), public_file);
+
     // The administrator's password: shown once, stored only as a salted hash.
     const std::string password = prov::generate_password();
     write(layout.settings(),
@@ -175,15 +192,19 @@ int init(const init_options& o) {
                       {"ca", {{"cert", "ca/ca.crt"}, {"key", "ca/ca.key"}}},
                       {"service", {{"cert", "service/service.crt"}, {"key", "service/service.key"}, {"ca", "service/ca.crt"}}},
                       {"provisioning", {{"templates", {"default"}}, {"tokenLifetime", 3600}}},
-                      {"web", {{"port", o.web_port}}},
-                      // The storage part creates the database here on first run (no schema yet).
-                      {"database", {{"engine", "sqlite"}, {"path", "cloud.db"}}},
+                      // The Device Manager: loopback only unless the administrator opens it.
+                      {"web", {{"listen", "127.0.0.1"}, {"port", o.web_port}}},
+                      {"database", {{"engine", "sqlite"}, {"path", database_file}}},
+                      {"schema", schema_file},
                       {"admin", {{"user", "admin"}, {"passwordHash", prov::hash_password(password)}}}}),
           secret_file);
 
     std::cout << "Deployment created in " << layout.dir.string() << "\n"
               << "  broker:   mosquitto -c " << layout.broker_conf().string() << "  (TLS on " << o.bind << ":"
               << o.port << ")\n"
+              << "  database: " << (layout.dir / database_file).string() << "\n"
+              << "  schema:   " << (layout.dir / schema_file).string() << " (the metric CPU from Store writes of cpu)\n"
+              << "  web:      http://127.0.0.1:" << o.web_port << "/ (after tether-cloud run)\n"
               << "  devices:  copy " << kit.string() << " to a device; it provisions itself\n"
               << "  admin password (shown only now, stored as a hash): " << password << "\n";
     return 0;

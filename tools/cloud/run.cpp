@@ -8,8 +8,6 @@
 // is persistent (clean_session false), so the broker keeps what arrives while it is away.
 
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <asio/co_spawn.hpp>
@@ -25,14 +23,13 @@
 #include <string>
 #include <vector>
 
+#include "broker_process.hpp"
 #include "commands.hpp"
 #include "ingest/service.hpp"
 #include "provisioning/deployment.hpp"
 #include "storage/sql_registry.hpp"
 #include "tether/json5/json5.hpp"
 #include "web_wiring.hpp"
-
-extern char** environ;
 
 namespace tether::tools::cloud {
 namespace {
@@ -58,37 +55,16 @@ std::string database_url(const nlohmann::json& settings, const fs::path& dir) {
     throw std::runtime_error("cloud.json5: database.engine must be 'sqlite' or 'postgresql', found '" + engine + "'");
 }
 
-// mosquitto as a child process; stopped with SIGTERM when this goes.
-struct broker_process {
-    pid_t pid = -1;
-    void start(const fs::path& conf) {
-        std::string exe;
-        for (const char* p : {"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/bin/mosquitto"}) {
-            if (::access(p, X_OK) == 0) exe = p;
-            if (!exe.empty()) break;
-        }
-        if (exe.empty()) throw std::runtime_error("mosquitto is not installed (apt-get install mosquitto)");
-        std::string c = conf.string();
-        std::vector<char*> argv{exe.data(), const_cast<char*>("-c"), c.data(), nullptr};
-        if (::posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
-            throw std::runtime_error("cannot start " + exe);
-        }
-    }
-    // Makes it read its configuration again: mosquitto re-reads `crlfile` on SIGHUP.
-    void reload() const {
-        if (pid > 0) ::kill(pid, SIGHUP);
-    }
-    [[nodiscard]] bool exited() {
-        int status = 0;
-        return pid > 0 && ::waitpid(pid, &status, WNOHANG) == pid;
-    }
-    ~broker_process() {
-        if (pid <= 0) return;
-        ::kill(pid, SIGTERM);
-        int status = 0;
-        (void)::waitpid(pid, &status, 0);
-    }
-};
+// Starts the deployment's mosquitto. A broker just started has no clients: every device
+// is offline until it connects (the broker's log tells the ingest, presence.hpp), and log
+// lines from before now, saved in the previous broker's queue, are not about this one.
+void start_own_broker(broker_process& mosquitto, const fs::path& conf, tether::cloud::ingest::handler& handler,
+                      tether::cloud::storage::database& db) {
+    handler.ignore_presence_before(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    mosquitto.start(conf);
+    if (auto r = db.mark_all_offline(); !r) std::cerr << "Warning: cannot mark devices offline: " << r.err().message << "\n";
+}
 
 int serve(const fs::path& dir, bool broker_running) {
     const prov::deployment_layout layout(dir);
@@ -129,8 +105,8 @@ int serve(const fs::path& dir, bool broker_running) {
     auto log = [](std::string_view line) { std::cerr << line << "\n"; };
     tether::cloud::ingest::handler handler(db, registry, provisioning, schema, log);
 
-    broker_process mosquitto;
-    if (!broker_running) mosquitto.start(layout.broker_conf());
+    broker_process mosquitto(layout.broker_dir() / "mosquitto.pid");
+    if (!broker_running) start_own_broker(mosquitto, layout.broker_conf(), handler, db);
 
     tether::client::options mqtt;
     mqtt.host = ps.endpoint;

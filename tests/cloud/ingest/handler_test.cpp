@@ -10,14 +10,16 @@
 namespace tether::cloud::ingest {
 namespace {
 
+class IngestHandler : public test::engine_test {};
+
 using test::handler_fixture;
 using test::register_device;
 using namespace std::chrono_literals;
 
 const clock_now at{};
 
-TEST(IngestHandler, AStoreWriteIsReadBack) {
-    handler_fixture f;
+TEST_P(IngestHandler, AStoreWriteIsReadBack) {
+    handler_fixture f(database_url());
     register_device(*f.registry, "dev1");
     auto r = f.h->handle("ioto/service/dev1/store/set", R"({"key":"cpu","value":55,"type":"number"})", at);
     EXPECT_EQ(r.what, outcome::stored) << r.problem;
@@ -37,8 +39,8 @@ TEST(IngestHandler, AStoreWriteIsReadBack) {
     EXPECT_EQ(r.reply->payload, "null");
 }
 
-TEST(IngestHandler, AnExpiredValueReadsAsNull) {
-    handler_fixture f;
+TEST_P(IngestHandler, AnExpiredValueReadsAsNull) {
+    handler_fixture f(database_url());
     register_device(*f.registry, "dev1");
     auto r = f.h->handle("ioto/service/dev1/store/set",
                          R"({"key":"k","value":true,"type":"boolean","expires":1000})", at);
@@ -48,8 +50,8 @@ TEST(IngestHandler, AnExpiredValueReadsAsNull) {
     EXPECT_EQ(r.reply->payload, "null");
 }
 
-TEST(IngestHandler, AnUnknownDeviceIsRefusedAndLoggedOncePerMinute) {
-    handler_fixture f;
+TEST_P(IngestHandler, AnUnknownDeviceIsRefusedAndLoggedOncePerMinute) {
+    handler_fixture f(database_url());
     register_device(*f.registry, "dev1");
     clock_now t;
     auto r = f.h->handle("ioto/service/ghost/store/set", R"({"key":"cpu","value":1,"type":"number"})", t);
@@ -72,16 +74,16 @@ TEST(IngestHandler, AnUnknownDeviceIsRefusedAndLoggedOncePerMinute) {
     EXPECT_FALSE(v.value());
 }
 
-TEST(IngestHandler, ARevokedDeviceIsRefused) {
-    handler_fixture f;
+TEST_P(IngestHandler, ARevokedDeviceIsRefused) {
+    handler_fixture f(database_url());
     register_device(*f.registry, "dev1");
     (void)f.registry->revoke_thing("dev1", std::chrono::system_clock::now());
     const auto r = f.h->handle("ioto/service/dev1/store/set", R"({"key":"cpu","value":1,"type":"number"})", at);
     EXPECT_EQ(r.what, outcome::unknown_device);
 }
 
-TEST(IngestHandler, MalformedBodiesAreRefusedWithoutStoring) {
-    handler_fixture f;
+TEST_P(IngestHandler, MalformedBodiesAreRefusedWithoutStoring) {
+    handler_fixture f(database_url());
     register_device(*f.registry, "dev1");
     const std::string deep(10'000, '[');
     const std::string huge = R"({"key":"k","type":"string","value":")" + std::string(max_body_bytes, 'x') + "\"}";
@@ -107,12 +109,12 @@ TEST(IngestHandler, MalformedBodiesAreRefusedWithoutStoring) {
     EXPECT_EQ(nlohmann::json::parse(m.reply->payload).at("error"), "body: nested deeper than 8 levels");
 }
 
-TEST(IngestHandler, AStoreWriteFeedsTheMetricItsSchemaWhereSelects) {
+TEST_P(IngestHandler, AStoreWriteFeedsTheMetricItsSchemaWhereSelects) {
     const auto schema_json = nlohmann::json::parse(R"({"Store":{"metrics":[{"namespace":"Embedthis/Device",
         "fields":[{"CPU":"value"}],"where":"key == \"cpu\" && value > 10","dimensions":[{"Device":"deviceId"}]}]}})");
     auto loaded = metrics::schema::load(schema_json);
     ASSERT_TRUE(loaded) << loaded.err().message;
-    handler_fixture f(std::make_shared<const metrics::schema>(std::move(loaded).value()));
+    handler_fixture f(database_url(), std::make_shared<const metrics::schema>(std::move(loaded).value()));
     register_device(*f.registry, "dev1");
     for (const char* body : {R"({"key":"cpu","value":40,"type":"number"})", R"({"key":"cpu","value":60,"type":"number"})",
                              R"({"key":"cpu","value":5,"type":"number"})",  // where: value > 10
@@ -132,8 +134,8 @@ TEST(IngestHandler, AStoreWriteFeedsTheMetricItsSchemaWhereSelects) {
     EXPECT_EQ(ask("current"), "60");
 }
 
-TEST(IngestHandler, AMetricValueIsReadBack) {
-    handler_fixture f;
+TEST_P(IngestHandler, AMetricValueIsReadBack) {
+    handler_fixture f(database_url());
     register_device(*f.registry, "dev1");
     auto r = f.h->handle("ioto/service/dev1/metric/set", R"({"metric":"Temp","value":21.5})", at);
     EXPECT_EQ(r.what, outcome::stored) << r.problem;
@@ -148,8 +150,8 @@ TEST(IngestHandler, AMetricValueIsReadBack) {
     EXPECT_EQ(r.reply->payload, "null");
 }
 
-TEST(IngestHandler, AProvisioningRequestIsAnswered) {
-    handler_fixture f;
+TEST_P(IngestHandler, AProvisioningRequestIsAnswered) {
+    handler_fixture f(database_url());
     const std::string topic = "tether/provision/claim-1/certificates/create-from-csr/json";
     const auto r = f.h->handle(topic, R"({"certificateSigningRequest":"not a CSR"})", at);
     EXPECT_EQ(r.what, outcome::provisioning);
@@ -158,11 +160,133 @@ TEST(IngestHandler, AProvisioningRequestIsAnswered) {
     EXPECT_EQ(nlohmann::json::parse(r.reply->payload).at("errorCode"), "InvalidCsr");
 }
 
-TEST(IngestHandler, OtherTopicsAreIgnored) {
-    handler_fixture f;
+TEST_P(IngestHandler, OtherTopicsAreIgnored) {
+    handler_fixture f(database_url());
     EXPECT_EQ(f.h->handle("ioto/service/dev1/store/other", "{}", at).what, outcome::not_ours);
     EXPECT_EQ(f.h->handle("something/else", "{}", at).what, outcome::not_ours);
 }
+
+TEST_P(IngestHandler, ADeviceMayNotNameAnotherDeviceInAMetric) {
+    handler_fixture f(database_url());
+    register_device(*f.registry, "dev1");
+    register_device(*f.registry, "dev2");
+    auto r = f.h->handle("ioto/service/dev2/metric/set", R"({"metric":"Temp","value":5})", at);
+    ASSERT_EQ(r.what, outcome::stored) << r.problem;
+
+    // dev1 writing into dev2's series, even beside its own: refused, nothing stored.
+    r = f.h->handle("ioto/service/dev1/metric/set",
+                    R"({"metric":"Temp","value":99,"dimensions":[{"Device":"dev1"},{"Device":"dev2"}]})", at);
+    EXPECT_EQ(r.what, outcome::malformed);
+    EXPECT_EQ(r.problem, "dimensions[1].Device: a device may name only itself");
+    EXPECT_FALSE(r.reply);
+    // dev1 reading dev2's series: an error reply, not the value.
+    r = f.h->handle("ioto/service/dev1/metric/get/1", R"({"metric":"Temp","dimensions":{"Device":"dev2"},"statistic":"max"})",
+                    at);
+    EXPECT_EQ(r.what, outcome::malformed);
+    ASSERT_TRUE(r.reply);
+    EXPECT_EQ(r.reply->payload, R"({"error":"dimensions.Device: a device may name only itself"})");
+    r = f.h->handle("ioto/service/dev2/metric/get/1", R"({"metric":"Temp","statistic":"max"})", at);
+    ASSERT_TRUE(r.reply);
+    EXPECT_EQ(r.reply->payload, "5") << "dev2's series is untouched";
+
+    // Its own series by name, and the fleet-wide one, are allowed.
+    r = f.h->handle("ioto/service/dev1/metric/set",
+                    R"({"metric":"Temp","value":7,"dimensions":[{"Device":"dev1"},{}]})", at);
+    EXPECT_EQ(r.what, outcome::stored) << r.problem;
+    r = f.h->handle("ioto/service/dev1/metric/get/2", R"({"metric":"Temp","dimensions":{},"statistic":"max"})", at);
+    ASSERT_TRUE(r.reply);
+    EXPECT_EQ(r.reply->payload, "7");
+    r = f.h->handle("ioto/service/dev1/metric/get/3", R"({"metric":"Temp","dimensions":{"Device":"dev1"},"statistic":"max"})",
+                    at);
+    ASSERT_TRUE(r.reply);
+    EXPECT_EQ(r.reply->payload, "7");
+}
+
+TEST_P(IngestHandler, EveryMessageOfAKnownDeviceMovesItsLastSeen) {
+    handler_fixture f(database_url());
+    register_device(*f.registry, "dev1");
+    clock_now t;
+    t.wall = std::chrono::system_clock::time_point(1'000'000ms);
+    ASSERT_EQ(f.h->handle("ioto/service/dev1/store/set", R"({"key":"cpu","value":1,"type":"number"})", t).what,
+              outcome::stored);
+    auto d = f.db->find_device("dev1");
+    ASSERT_TRUE(d && d.value());
+    EXPECT_EQ(d.value()->first_seen_ms, 1'000'000);
+    EXPECT_EQ(d.value()->last_seen_ms, 1'000'000);
+    EXPECT_FALSE(d.value()->online) << "a message alone does not say the device is still connected";
+
+    // A read, and a refused body, are messages too.
+    t.wall += 1s;
+    ASSERT_EQ(f.h->handle("ioto/service/dev1/store/get/1", R"({"key":"cpu"})", t).what, outcome::answered);
+    d = f.db->find_device("dev1");
+    EXPECT_EQ(d.value()->last_seen_ms, 1'001'000);
+    t.wall += 1s;
+    ASSERT_EQ(f.h->handle("ioto/service/dev1/store/set", "{", t).what, outcome::malformed);
+    d = f.db->find_device("dev1");
+    EXPECT_EQ(d.value()->last_seen_ms, 1'002'000);
+    EXPECT_EQ(d.value()->first_seen_ms, 1'000'000);
+
+    // An unknown device leaves no trace.
+    (void)f.h->handle("ioto/service/ghost/store/set", R"({"key":"cpu","value":1,"type":"number"})", t);
+    d = f.db->find_device("ghost");
+    ASSERT_TRUE(d);
+    EXPECT_FALSE(d.value());
+}
+
+TEST_P(IngestHandler, TheBrokersLogSetsADeviceOnlineAndOffline) {
+    handler_fixture f(database_url());
+    register_device(*f.registry, "dev1");
+    clock_now t;
+    t.wall = std::chrono::system_clock::time_point(5'000'000ms);
+    auto r = f.h->handle("$SYS/broker/log/N",
+                         "1795716513: New client connected from 127.0.0.1:44722 as dev1 (p2, c0, k60, u'dev1').", t);
+    EXPECT_EQ(r.what, outcome::presence) << r.problem;
+    auto d = f.db->find_device("dev1");
+    ASSERT_TRUE(d && d.value());
+    EXPECT_TRUE(d.value()->online);
+    EXPECT_EQ(d.value()->last_seen_ms, 5'000'000);
+
+    t.wall += 2s;
+    EXPECT_EQ(f.h->handle("$SYS/broker/log/N", "1795716515: Socket error on client dev1, disconnecting.", t).what,
+              outcome::presence);
+    d = f.db->find_device("dev1");
+    EXPECT_FALSE(d.value()->online);
+    EXPECT_EQ(d.value()->last_seen_ms, 5'002'000);
+
+    // Someone else's certificate under dev1's client id, an unknown client, other lines:
+    // nothing about dev1.
+    t.wall += 1s;
+    EXPECT_EQ(f.h->handle("$SYS/broker/log/N",
+                          "1795716516: New client connected from 127.0.0.1:1 as dev1 (p2, c1, k60, u'claim').", t)
+                  .what,
+              outcome::not_ours);
+    EXPECT_EQ(f.h->handle("$SYS/broker/log/N",
+                          "1795716516: New client connected from 127.0.0.1:1 as ghost (p2, c1, k60, u'ghost').", t)
+                  .what,
+              outcome::not_ours);
+    EXPECT_EQ(f.h->handle("$SYS/broker/log/N", "1795716516: New connection from 127.0.0.1:1 on port 8883.", t).what,
+              outcome::not_ours);
+    d = f.db->find_device("dev1");
+    EXPECT_FALSE(d.value()->online);
+    ASSERT_TRUE(f.db->find_device("ghost"));
+    EXPECT_FALSE(f.db->find_device("ghost").value());
+    EXPECT_EQ(f.h->stats().presence, 2u);
+}
+
+TEST_P(IngestHandler, LinesOfAnEarlierBrokerAreIgnored) {
+    handler_fixture f(database_url());
+    register_device(*f.registry, "dev1");
+    f.h->ignore_presence_before(1795716600);
+    const std::string connected = " New client connected from 127.0.0.1:1 as dev1 (p2, c1, k60, u'dev1').";
+    EXPECT_EQ(f.h->handle("$SYS/broker/log/N", "1795716599:" + connected, at).what, outcome::not_ours);
+    ASSERT_TRUE(f.db->find_device("dev1"));
+    EXPECT_FALSE(f.db->find_device("dev1").value());
+    EXPECT_EQ(f.h->handle("$SYS/broker/log/N", "1795716600:" + connected, at).what, outcome::presence);
+    EXPECT_TRUE(f.db->find_device("dev1").value()->online);
+}
+
+INSTANTIATE_TEST_SUITE_P(engines, IngestHandler, ::testing::Values(storage::engine::sqlite, storage::engine::postgresql),
+                         test::engine_name);
 
 }  // namespace
 }  // namespace tether::cloud::ingest

@@ -1,6 +1,7 @@
 #pragma once
-// A handler over a SQLite database in a temporary folder, with a CA of its own and the
-// things a test registers.
+// A handler over a database (SQLite in a temporary folder, or a PostgreSQL database of its
+// own), with a CA of its own and the things a test registers. The suites run each test on
+// both engines: `engine_test` is their parameterised base.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "ingest/handler.hpp"
+#include "postgres.hpp"
 #include "provisioning/certificate_authority.hpp"
 #include "storage/sql_registry.hpp"
 
@@ -31,11 +33,12 @@ inline void register_device(provisioning::registry& r, const std::string& name) 
 }
 
 struct handler_fixture {
-    explicit handler_fixture(std::shared_ptr<const metrics::schema> schema = nullptr) {
+    // `url`: the database; empty means SQLite in the fixture's folder.
+    explicit handler_fixture(const std::string& url = {}, std::shared_ptr<const metrics::schema> schema = nullptr) {
         char tmpl[] = "/tmp/tether-ingest-XXXXXX";
         if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
         dir = tmpl;
-        auto opened = storage::database::open("sqlite:" + (dir / "cloud.db").string());
+        auto opened = storage::database::open(url.empty() ? "sqlite:" + (dir / "cloud.db").string() : url);
         if (!opened) throw std::runtime_error(opened.err().message);
         db = std::move(opened).value();
         registry = std::make_unique<storage::sql_registry>(*db);
@@ -64,5 +67,26 @@ struct handler_fixture {
     std::vector<std::string> log;
     std::unique_ptr<handler> h;
 };
+
+// Each test once on SQLite and once on PostgreSQL (a server this program starts the first
+// time a PostgreSQL test needs it, a database of its own per test).
+class engine_test : public ::testing::TestWithParam<storage::engine> {
+protected:
+    static tether::test::postgres_server& server() {
+        static tether::test::postgres_server s;
+        return s;
+    }
+    // The database URL for this test: empty (the fixture's SQLite file) or a new PostgreSQL
+    // database.
+    std::string database_url() {
+        if (GetParam() == storage::engine::sqlite) return {};
+        static int databases = 0;
+        return server().create_database("ingest_" + std::to_string(++databases));
+    }
+};
+
+inline std::string engine_name(const ::testing::TestParamInfo<storage::engine>& info) {
+    return info.param == storage::engine::sqlite ? "sqlite" : "postgresql";
+}
 
 }  // namespace tether::cloud::ingest::test

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "../../support/coro_test.hpp"
 #include "deployment_fixture.hpp"
@@ -19,6 +20,8 @@
 namespace tether::cloud::ingest {
 namespace {
 
+class IngestService : public test::engine_test {};
+
 using namespace std::chrono_literals;
 using client::qos;
 using client::wait;
@@ -26,10 +29,10 @@ using provisioning::test::deployment;
 using provisioning::test::identity;
 using tether::test::run_coro;
 
-TEST(IngestService, ADeviceWritesAndReadsItsStoreThroughTheBroker) {
+TEST_P(IngestService, ADeviceWritesAndReadsItsStoreThroughTheBroker) {
     deployment d;
     d.start_broker();
-    test::handler_fixture f;
+    test::handler_fixture f(database_url());
     test::register_device(*f.registry, "dev1");
     const identity dev1 = d.issue("dev1");
     run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
@@ -51,10 +54,10 @@ TEST(IngestService, ADeviceWritesAndReadsItsStoreThroughTheBroker) {
     });
 }
 
-TEST(IngestService, AnUnknownDeviceAndAMalformedBodyAreRefused) {
+TEST_P(IngestService, AnUnknownDeviceAndAMalformedBodyAreRefused) {
     deployment d;
     d.start_broker();
-    test::handler_fixture f;
+    test::handler_fixture f(database_url());
     test::register_device(*f.registry, "dev1");
     const identity dev1 = d.issue("dev1");
     const identity ghost = d.issue("ghost");
@@ -90,6 +93,42 @@ TEST(IngestService, AnUnknownDeviceAndAMalformedBodyAreRefused) {
         (void)co_await s.stop();
     });
 }
+
+TEST_P(IngestService, TheBrokerTellsTheServiceWhenADeviceComesAndGoes) {
+    deployment d;
+    d.start_broker();
+    test::handler_fixture f(database_url());
+    test::register_device(*f.registry, "dev1");
+    const identity dev1 = d.issue("dev1");
+    auto online = [&]() -> std::optional<bool> {
+        const auto r = f.db->find_device("dev1");
+        if (!r || !r.value()) return std::nullopt;
+        return r.value()->online;
+    };
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        service s(io.get_executor(), *f.h, tls_client(d, "tether-cloud", service_identity(d)));
+        CO_ASSERT(!(co_await s.start()));
+        {
+            client::client device(io.get_executor(), tls_client(d, "dev1", dev1));
+            CO_ASSERT(!(co_await device.connect()));
+            CO_ASSERT(co_await tether::test::eventually([&] { return online() == true; }, 30s));
+            (void)co_await device.disconnect();
+        }
+        CO_ASSERT(co_await tether::test::eventually([&] { return online() == false; }, 30s));
+        // A link closed without DISCONNECT counts too.
+        {
+            client::client device(io.get_executor(), tls_client(d, "dev1", dev1));
+            CO_ASSERT(!(co_await device.connect()));
+            CO_ASSERT(co_await tether::test::eventually([&] { return online() == true; }, 30s));
+        }
+        CO_ASSERT(co_await tether::test::eventually([&] { return online() == false; }, 30s));
+        EXPECT_EQ(f.h->stats().presence, 4u);
+        (void)co_await s.stop();
+    });
+}
+
+INSTANTIATE_TEST_SUITE_P(engines, IngestService, ::testing::Values(storage::engine::sqlite, storage::engine::postgresql),
+                         test::engine_name);
 
 }  // namespace
 }  // namespace tether::cloud::ingest

@@ -35,4 +35,9 @@ inline constexpr std::size_t max_reply_size = 256 * 1024;
 template <class T>
 [[nodiscard]] store_result<T> convert_store_value(store_result<nlohmann::json> reply);
 
+// A number as the device writes it in bodies and prints it: an integer when it is whole
+// and within ±2^53 (so 60 reads "60", as the cloud writes its replies, not "60.0"), else
+// the double.
+[[nodiscard]] nlohmann::json json_number(double value);
+
 }  // namespace tether::device

@@ -1,0 +1,107 @@
+#pragma once
+// The real programs, end to end: a deployment made by `tether-cloud init` in a temporary
+// folder, `tether-cloud run` serving it (it starts its own mosquitto), and a device folder
+// copied from the deployment's kit, driven by `tether device ...`.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker.hpp"
+#include "process.hpp"
+
+namespace tether::e2e {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// Polls `cond` every 10 ms until it holds or `limit` passes: the condition decides, the
+// limit only keeps a broken build from hanging.
+template <class Cond>
+bool wait_until(Cond cond, std::chrono::milliseconds limit = 60s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!cond()) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(10ms);
+    }
+    return true;
+}
+
+inline bool alive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+
+class cloud_run {
+public:
+    cloud_run() : port_(test::free_port()), web_port_(test::free_port()) {
+        char tmpl[] = "/tmp/tether-e2e-XXXXXX";
+        if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+        root_ = tmpl;
+        // mosquitto, started as root, runs as its own user: it must be able to reach DIR.
+        fs::permissions(root_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+        const auto r = test::run({TETHER_CLOUD_BINARY, "init", dir().string(), "--port", std::to_string(port_),
+                                  "--web-port", std::to_string(web_port_)},
+                                 {}, 120s);
+        if (r.status != 0) throw std::runtime_error("tether-cloud init failed: " + r.err);
+        init_out_ = r.out;
+        fs::copy(dir() / "kit", device_dir(), fs::copy_options::recursive);
+    }
+    ~cloud_run() {
+        // A run killed on purpose leaves its broker: stop it as the next run would.
+        if (run_) run_->kill(SIGKILL);
+        if (const pid_t b = broker_pid(); alive(b)) {
+            ::kill(b, SIGTERM);
+            (void)wait_until([&] { return !alive(b); }, 10s);
+        }
+        std::error_code ignored;
+        fs::remove_all(root_, ignored);
+    }
+    cloud_run(const cloud_run&) = delete;
+    cloud_run& operator=(const cloud_run&) = delete;
+
+    [[nodiscard]] fs::path dir() const { return root_ / "cloud"; }
+    [[nodiscard]] fs::path device_dir() const { return root_ / "device"; }
+    [[nodiscard]] std::uint16_t port() const { return port_; }
+    [[nodiscard]] const std::string& init_out() const { return init_out_; }
+    [[nodiscard]] test::process& process() { return *run_; }
+
+    // `tether-cloud run DIR`, waiting (up to 60 s) until it says it is running. Throws
+    // with what it wrote when it does not get there.
+    void start() {
+        run_ = std::make_unique<test::process>(std::vector<std::string>{TETHER_CLOUD_BINARY, "run", dir().string()});
+        if (!wait_until([&] { return run_->out().find("tether-cloud running") != std::string::npos; }, 60s)) {
+            const int status = run_->wait(1ms);
+            throw std::runtime_error("tether-cloud run did not start (status " + std::to_string(status) +
+                                     "): " + run_->err());
+        }
+    }
+
+    // The broker `run` started, from the pid file it keeps; -1 when none.
+    [[nodiscard]] pid_t broker_pid() const {
+        std::ifstream in(dir() / "broker" / "mosquitto.pid");
+        long pid = -1;
+        return (in >> pid) ? static_cast<pid_t>(pid) : -1;
+    }
+
+    // `tether device ARGS...` on the device folder: tether device COMMAND DIR REST...
+    test::run_result device(const std::string& command, std::vector<std::string> rest) {
+        std::vector<std::string> argv{TETHER_BINARY, "device", command, device_dir().string()};
+        argv.insert(argv.end(), rest.begin(), rest.end());
+        return test::run(argv, {}, 120s);
+    }
+
+private:
+    fs::path root_;
+    std::uint16_t port_;
+    std::uint16_t web_port_;
+    std::string init_out_;
+    std::unique_ptr<test::process> run_;
+};
+
+}  // namespace tether::e2e
