@@ -9,6 +9,7 @@
 #include "storage/fleet_reads.hpp"
 #include "storage/store.hpp"
 #include "web/certificate_expiry.hpp"
+#include "web/json_body.hpp"
 
 namespace tether::cloud::web {
 
@@ -138,9 +139,10 @@ reply metrics_reply(const storage::database& db, const metrics::schema& schema,
 
     if (const std::string_view text = get("dimensions"); !text.empty()) {
         if (text.size() > max_dimensions_text) return error_reply(400, "dimensions: longer than 2048 bytes");
-        // A flat object of strings: depth is bounded by refusing anything nested.
-        const json d = json::parse(text, nullptr, false);
-        if (d.is_discarded() || !d.is_object()) return error_reply(400, "dimensions: expected a JSON object");
+        // A flat object of strings: nesting is bounded before parsing, then refused.
+        auto parsed = parse_json_body(text, 2);
+        if (!parsed || !parsed.value().is_object()) return error_reply(400, "dimensions: expected a JSON object");
+        const json& d = parsed.value();
         if (d.size() > metrics::max_dimensions) return error_reply(400, "dimensions: more than 8 names");
         for (const auto& [name, value] : d.items()) {
             if (!value.is_string()) return error_reply(400, "dimensions." + name.substr(0, 64) + ": expected a string");

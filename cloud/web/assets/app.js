@@ -287,6 +287,17 @@ async function refreshCharts(id) {
   }));
 }
 
+// Whether a metric change is of a series a chart on the page shows (other devices'
+// series come down the same stream).
+function shown(change) {
+  const c = state.charts.get(`${change.namespace}\u0000${change.metric}`);
+  if (!c) return false;
+  const want = c.metric.dims;
+  const got = change.dimensions || {};
+  const names = Object.keys(want);
+  return names.length === Object.keys(got).length && names.every((n) => got[n] === want[n]);
+}
+
 function chartsSoon() {
   // Many values in a burst: one refresh.
   if (state.chartTimer) return;
@@ -349,7 +360,7 @@ function listen() {
       if (state.device === change.device) applyStoreChange(change);
       const d = state.devices.find((x) => x.id === change.device);
       if (d) { d.lastSeen = change.updated; if (!state.device) renderList(); }
-    } else if (change.kind === 'metric' && state.device) {
+    } else if (change.kind === 'metric' && state.device && shown(change)) {
       chartsSoon();
     }
   };

@@ -152,6 +152,8 @@ TEST(WebApi, BadMetricParametersAreRefusedByName) {
     EXPECT_EQ(error_of({{"metric", "m"}, {"dimensions", "[1]"}}), "dimensions: expected a JSON object");
     EXPECT_EQ(error_of({{"metric", "m"}, {"dimensions", R"({"a":{"b":"c"}})"}}), "dimensions.a: expected a string");
     EXPECT_EQ(error_of({{"metric", "m"}, {"dimensions", std::string(3000, ' ')}}), "dimensions: longer than 2048 bytes");
+    EXPECT_EQ(error_of({{"metric", "m"}, {"dimensions", std::string(1000, '[') + std::string(1000, ']')}}),
+              "dimensions: expected a JSON object");
     EXPECT_EQ(error_of({{"metric", "m"}, {"dimensions", R"({"a":"1","b":"1","c":"1","d":"1","e":"1","f":"1","g":"1","h":"1","i":"1"})"}}),
               "dimensions: more than 8 names");
 }
