@@ -132,6 +132,11 @@ public:
     // false if it is not in use.
     bool abandon_outbound(std::uint16_t packet_id) noexcept;
 
+    // Forgets one received QoS 2 id as a PUBREL would, answering nothing: the caller never
+    // sent its PUBREC (the application did not take the message), so when the server sends
+    // that PUBLISH again it is delivered again rather than only answered [MQTT-4.3.3-2].
+    void forget_inbound(std::uint16_t packet_id) noexcept { inbound_remove(packet_id); }
+
     // Moves the received QoS 2 ids to other storage, e.g. larger, before the table fills
     // (a full list fails the connection with inbound_qos2_full). False, changing nothing,
     // if they do not fit.
