@@ -126,7 +126,7 @@ void engine::process_events() {
             break;
         case core::event_type::suback:
             if (flight* f = flights_.find(e.packet_id)) {
-                on_suback(f->filters, e.return_codes);
+                on_suback(f->filters, e.return_codes, e.packet_id);
                 flights_.erase(e.packet_id);
             }
             break;
@@ -143,25 +143,35 @@ void engine::process_events() {
             }
             if (flight* found = flights_.find(e.packet_id)) {
                 flight& f = *found;
+                f.released = false;  // a PUBLISH again: the server had no session
                 if (f.is_publish) core::mark_dup(f.bytes);  // [MQTT-3.3.1-1]
                 append(f.bytes);
                 if (f.sent && !f.sent->done()) watch_sent(f.sent, e.packet_id);
+                if (probe_.probing() && e.packet_id == probe_.probe()) probe_end_ = appended_;
             }
             break;
         case core::event_type::error:
             fail_connection(e.err == core::error::connection_refused ? link_error_ : make_error_code(e.err));
             return;
         case core::event_type::send:
+        case core::event_type::resend_pubrel:
             // A PUBREL answers a PUBREC: the server took that QoS 2 message.
-            if (e.reply.size() == 4 && e.reply[0] == 0x62) on_publish_acknowledged(e.packet_id);
+            if (e.reply.size() == 4 && e.reply[0] == 0x62) {
+                if (flight* f = flights_.find(e.packet_id)) f->released = true;
+                if (e.type == core::event_type::send) on_publish_acknowledged(e.packet_id);
+            }
             break;
-        default:  // resend_pubrel: the reply was all
+        default:
             break;
         }
     }
     // Connected, every resend of this connection emitted (they follow CONNACK at once),
     // and none was a PUBLISH to probe with (only PUBRELs, or nothing): nothing to probe.
     if (probe_.probing() && probe_.probe() == 0 && state_ == state::connected && !link_failed_) probe_.reset();
+    // Every resend of this connection is out: now what the subscription table wants, and
+    // UNSUBSCRIBEs made offline (engine_connect.cpp) — unless a probe is out, which goes
+    // alone so that a close can be laid at its door (on_publish_acknowledged sends them).
+    if (subscribe_after_resends_ && !probe_.probing()) send_new_subscriptions();
     drain_queue();
     check_drained();
 }

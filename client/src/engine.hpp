@@ -150,10 +150,14 @@ private:
     void drain_queue();
     // The subscribe and unsubscribe flows (engine_subscribe.cpp).
     void send_wanted_subscriptions();
-    void on_suback(const std::vector<std::string>& filters, std::span<const std::uint8_t> codes);
+    void on_suback(const std::vector<std::string>& filters, std::span<const std::uint8_t> codes,
+                   std::uint16_t packet_id);
     // Sends UNSUBSCRIBE for `filters`; `acked` (if any) is set by the UNSUBACK.
     std::error_code send_unsubscribe(const std::vector<std::string>& filters, std::shared_ptr<signal> acked);
     void send_pending_unsubscribes();
+    // After a connection's resends (and its probe): send_wanted_subscriptions and
+    // send_pending_unsubscribes, held back until then by subscribe_after_resends_.
+    void send_new_subscriptions();
     void emit(connection_state s, std::error_code reason, bool session_present = false, unsigned attempt = 0,
               std::chrono::milliseconds retry_in = {});
     void fail_all(std::error_code ec);
@@ -201,9 +205,11 @@ private:
     flight_table flights_;
     refusal_probe probe_;
     std::vector<std::uint16_t> held_resends_;  // while probing: resends waiting for the probe
+    std::uint64_t probe_end_ = 0;  // the byte count at which this connection's probe is written; 0: not sent
     message_queue queue_;
     subscription_table subscriptions_;
     std::vector<pending_unsubscribe> pending_unsubscribes_;
+    bool subscribe_after_resends_ = false;  // CONNACK came: send what the table wants once resends are out
     std::vector<std::shared_ptr<signal>> ping_waiters_;
     // Acknowledgements not yet sent on this connection, in the order their messages
     // arrived; those before ack_head_ have gone.

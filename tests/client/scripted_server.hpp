@@ -8,8 +8,10 @@
 #include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/write.hpp>
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,6 +74,12 @@ public:
             if (held_id == id) write(bytes);
         }
     }
+    // Answers an UNSUBSCRIBE held back (hold_unsubacks).
+    void send_unsuback(std::uint16_t id) {
+        std::erase(held_unsubacks_, id);
+        write(ack(0xB0, id));
+    }
+    [[nodiscard]] const std::vector<std::uint16_t>& held_unsubacks() const { return held_unsubacks_; }
     void close() {
         if (current_) current_->close();
     }
@@ -89,6 +97,13 @@ public:
     int pubcomp_from = 1;
     bool hold_subacks = false;
     bool session_present = true;  // from the second connection of a persistent session on
+    // Closes the link instead of answering when it says so for a packet (connection, type);
+    // the packet is recorded, with id 0.
+    std::function<bool(int, std::uint8_t)> close_when;
+    // The PUBACK/PUBREC for the client's PUBLISHes waits for its next PINGREQ.
+    bool ack_publishes_at_ping = false;
+    bool hold_unsubacks = false;
+    std::vector<std::string> refuse;  // filters whose SUBSCRIBE is answered 0x80
 
 private:
     struct unacked {
@@ -131,6 +146,11 @@ private:
                 const std::vector<std::uint8_t> body(in.begin() + static_cast<long>(header),
                                                      in.begin() + static_cast<long>(header + length));
                 in.erase(in.begin(), in.begin() + static_cast<long>(header + length));
+                if (close_when && close_when(n, static_cast<std::uint8_t>(first >> 4))) {
+                    seen.push_back({n, static_cast<std::uint8_t>(first >> 4), 0});
+                    s->close();
+                    co_return;
+                }
                 handle(n, first, body);
             }
         }
@@ -164,8 +184,14 @@ private:
             const std::size_t topic = id_at(body, 0);
             if (qos != 0) seen_now.id = id_at(body, 2 + topic);
             seen.push_back(seen_now);
-            if (qos == 1) write(ack(0x40, seen_now.id));
-            if (qos == 2) write(ack(0x50, seen_now.id));
+            if (qos != 0) {
+                auto reply = ack(qos == 1 ? 0x40 : 0x50, seen_now.id);
+                if (ack_publishes_at_ping) {
+                    held_acks_.push_back(std::move(reply));
+                } else {
+                    write(reply);
+                }
+            }
             return;
         }
         case subscribe_type: {
@@ -175,7 +201,8 @@ private:
                 const std::size_t len = id_at(body, i);
                 seen_now.filters.emplace_back(body.begin() + static_cast<long>(i + 2),
                                               body.begin() + static_cast<long>(i + 2 + len));
-                suback.push_back(body[i + 2 + len]);
+                const bool refused = std::find(refuse.begin(), refuse.end(), seen_now.filters.back()) != refuse.end();
+                suback.push_back(refused ? 0x80 : body[i + 2 + len]);
                 ++suback[1];
                 i += 3 + len;
             }
@@ -196,7 +223,11 @@ private:
                 i += 2 + len;
             }
             seen.push_back(seen_now);
-            write(ack(0xB0, seen_now.id));
+            if (hold_unsubacks) {
+                held_unsubacks_.push_back(seen_now.id);
+            } else {
+                write(ack(0xB0, seen_now.id));
+            }
             return;
         }
         case puback:
@@ -211,6 +242,8 @@ private:
             return;
         case 12:  // PINGREQ
             seen.push_back(seen_now);
+            for (const auto& held : held_acks_) write(held);
+            held_acks_.clear();
             write({0xD0, 0x00});
             return;
         default:
@@ -223,6 +256,8 @@ private:
     std::shared_ptr<asio::ip::tcp::socket> current_;
     std::vector<unacked> unacked_;
     std::vector<std::pair<std::uint16_t, std::vector<std::uint8_t>>> held_subacks_;
+    std::vector<std::vector<std::uint8_t>> held_acks_;
+    std::vector<std::uint16_t> held_unsubacks_;
 };
 
 }  // namespace tether::test

@@ -126,7 +126,10 @@ public:
     void reset() noexcept;
 
     // Forgets the outbound packet ids in flight (publishes, subscribes, unsubscribes): the
-    // application gave them up, so nothing of them is sent again. Received QoS 2 ids stay.
+    // application gave them up, so nothing of them is sent again. Kept: QoS 2 publishes past
+    // PUBREC, whose PUBREL still goes on each connection until PUBCOMP [MQTT-4.4.0-1] (the
+    // server has them; without PUBREL it holds the id for ever and may never deliver them).
+    // Received QoS 2 ids stay.
     void abandon_outbound() noexcept;
     // The same for one packet id (a message the server refuses), between connections;
     // false if it is not in use.
