@@ -314,5 +314,27 @@ TEST(Review, ASubscribeThatFoundNoPacketIdGoesAtTheNextUnsuback) {
     });
 }
 
+// (j) Qos2Backlog did not show that the table of received QoS 2 ids grew past its largest
+// list (512) to the bitmap. Here the server holds 1,000 ids unreleased at once and sends
+// each again: every one is delivered once, answered twice, on one connection.
+TEST(Review, MoreQos2IdsAwaitingPubrelThanAnyListHoldsAreHeldWithoutDisconnecting) {
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        scripted_server server(io);
+        server.release_qos2 = false;
+        client c(io.get_executor(), persistent(server.port()));
+        CO_ASSERT(!(co_await c.connect()));
+        int delivered = 0;
+        subscription s("q", qos::exactly_once, [&](const message&) { ++delivered; });
+        CO_ASSERT(!(co_await c.subscribe(std::move(s))).ec);
+        constexpr int count = 1'000;
+        for (int id = 1; id <= count; ++id) server.publish("q", "m", 2, static_cast<std::uint16_t>(id));
+        CO_ASSERT(co_await eventually([&] { return server.ids(1, test::pubrec).size() == count; }, 30s));
+        for (int id = 1; id <= count; ++id) server.publish("q", "m", 2, static_cast<std::uint16_t>(id), true);
+        CO_ASSERT(co_await eventually([&] { return server.ids(1, test::pubrec).size() == 2 * count; }, 30s));
+        EXPECT_EQ(delivered, count);
+        EXPECT_EQ(server.connections, 1);
+    }, 90s);
+}
+
 }  // namespace
 }  // namespace tether::client

@@ -43,9 +43,9 @@ public:
     }
     [[nodiscard]] std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
-    void publish(const std::string& topic, const std::string& payload, int qos, std::uint16_t id) {
+    void publish(const std::string& topic, const std::string& payload, int qos, std::uint16_t id, bool dup = false) {
         std::vector<std::uint8_t> p;
-        p.push_back(static_cast<std::uint8_t>(0x30 | (qos << 1)));
+        p.push_back(static_cast<std::uint8_t>(0x30 | (qos << 1) | (dup ? 0x08 : 0)));
         std::size_t rest = 2 + topic.size() + (qos != 0 ? 2 : 0) + payload.size();
         do {  // remaining length
             p.push_back(static_cast<std::uint8_t>((rest & 0x7F) | (rest > 0x7F ? 0x80 : 0)));
@@ -103,6 +103,7 @@ public:
     // The PUBACK/PUBREC for the client's PUBLISHes waits for its next PINGREQ.
     bool ack_publishes_at_ping = false;
     bool hold_unsubacks = false;
+    bool release_qos2 = true;  // false: no PUBREL for the PUBRECs of its QoS 2 PUBLISHes
     std::vector<std::string> refuse;  // filters whose SUBSCRIBE is answered 0x80
 
 private:
@@ -237,7 +238,7 @@ private:
             seen_now.id = id_at(body, 0);
             seen.push_back(seen_now);
             if (type == puback || type == pubrec) forget(seen_now.id);
-            if (type == pubrec) write(ack(0x62, seen_now.id));
+            if (type == pubrec && release_qos2) write(ack(0x62, seen_now.id));
             if (type == pubrel && n >= pubcomp_from) write(ack(0x70, seen_now.id));
             return;
         case 12:  // PINGREQ
