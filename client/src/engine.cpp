@@ -2,6 +2,7 @@
 // into the flows, each in a file of its own:
 //   engine_connect.cpp    connect, reconnect with backoff and endpoints, CONNECT, CONNACK
 //   engine_io.cpp         reading, writing, the keep-alive ticker (completion handlers)
+//   engine_ack.cpp        acknowledging received messages, at once or when a handler accepts
 //   engine_publish.cpp    publish, the offline queue, the window, waiters
 //   engine_subscribe.cpp  subscribe, unsubscribe (subscription_table.hpp)
 //   engine_refusal.cpp    publishes the server refuses by closing the link (refusal_probe.hpp)
@@ -49,9 +50,16 @@ core::session_config session_config(const options& o) {
 
 // Runs an asynchronous handler on its own copy of the message.
 asio::awaitable<void> run_async_handler(async_message_handler handler, std::string topic,
-                                        std::vector<std::uint8_t> payload, core::qos q, bool retain, bool dup) {
+                                        std::vector<std::uint8_t> payload, core::qos q, bool retain, bool dup,
+                                        std::weak_ptr<engine> source, std::uint64_t delivery) {
     payload.push_back(0);  // the NUL after the payload
-    const message m{.topic = topic, .payload = {payload.data(), payload.size() - 1}, .qos = q, .retain = retain, .dup = dup};
+    const message m{.topic = topic,
+                    .payload = {payload.data(), payload.size() - 1},
+                    .qos = q,
+                    .retain = retain,
+                    .dup = dup,
+                    .source = std::move(source),
+                    .delivery = delivery};
     co_await handler(m);
 }
 }  // namespace
@@ -93,22 +101,16 @@ void engine::process_events() {
         if (session_.inbound_qos2_count() == session_.inbound_qos2_capacity()) grow_inbound_qos2();
         const core::event e = session_.poll(now());
         if (e.type == core::event_type::none) break;
-        if (!e.reply.empty() && e.type != core::event_type::message) append(e.reply);
+        // A PUBREC again for a message whose acknowledgement a handler holds goes when
+        // the handler accepts, not now.
+        if (!e.reply.empty() && e.type != core::event_type::message && !ack_is_pending(e.reply)) append(e.reply);
         switch (e.type) {
         case core::event_type::connack:
             on_connack(e);
             break;
-        case core::event_type::message: {
-            // The PUBACK or PUBREC goes after the handlers have run: the application has
-            // the message before the server may forget it. Copied first: a handler may
-            // use the session.
-            std::array<std::uint8_t, 4> reply{};
-            const std::size_t n = std::min(e.reply.size(), reply.size());
-            std::copy_n(e.reply.begin(), n, reply.begin());
-            dispatch(e);
-            if (n != 0) append(std::span(reply).first(n));
+        case core::event_type::message:
+            if (!deliver(e)) return;  // engine_ack.cpp
             break;
-        }
         case core::event_type::puback:
         case core::event_type::pubcomp:
         case core::event_type::unsuback:
@@ -124,7 +126,7 @@ void engine::process_events() {
             break;
         case core::event_type::suback:
             if (flight* f = flights_.find(e.packet_id)) {
-                on_suback(f->filters, e.return_codes);
+                on_suback(f->filters, e.return_codes, e.packet_id);
                 flights_.erase(e.packet_id);
             }
             break;
@@ -141,25 +143,35 @@ void engine::process_events() {
             }
             if (flight* found = flights_.find(e.packet_id)) {
                 flight& f = *found;
+                f.released = false;  // a PUBLISH again: the server had no session
                 if (f.is_publish) core::mark_dup(f.bytes);  // [MQTT-3.3.1-1]
                 append(f.bytes);
                 if (f.sent && !f.sent->done()) watch_sent(f.sent, e.packet_id);
+                if (probe_.probing() && e.packet_id == probe_.probe()) probe_end_ = appended_;
             }
             break;
         case core::event_type::error:
             fail_connection(e.err == core::error::connection_refused ? link_error_ : make_error_code(e.err));
             return;
         case core::event_type::send:
+        case core::event_type::resend_pubrel:
             // A PUBREL answers a PUBREC: the server took that QoS 2 message.
-            if (e.reply.size() == 4 && e.reply[0] == 0x62) on_publish_acknowledged(e.packet_id);
+            if (e.reply.size() == 4 && e.reply[0] == 0x62) {
+                if (flight* f = flights_.find(e.packet_id)) f->released = true;
+                if (e.type == core::event_type::send) on_publish_acknowledged(e.packet_id);
+            }
             break;
-        default:  // resend_pubrel: the reply was all
+        default:
             break;
         }
     }
     // Connected, every resend of this connection emitted (they follow CONNACK at once),
     // and none was a PUBLISH to probe with (only PUBRELs, or nothing): nothing to probe.
     if (probe_.probing() && probe_.probe() == 0 && state_ == state::connected && !link_failed_) probe_.reset();
+    // Every resend of this connection is out: now what the subscription table wants, and
+    // UNSUBSCRIBEs made offline (engine_connect.cpp) — unless a probe is out, which goes
+    // alone so that a close can be laid at its door (on_publish_acknowledged sends them).
+    if (subscribe_after_resends_ && !probe_.probing()) send_new_subscriptions();
     drain_queue();
     check_drained();
 }
@@ -171,26 +183,38 @@ void engine::dispatch(const core::event& e) {
     auto* end = const_cast<std::uint8_t*>(p.payload.data() + p.payload.size());
     const std::uint8_t saved = *end;
     *end = 0;
-    const message m{.topic = p.topic, .payload = p.payload, .qos = p.qos, .retain = p.retain, .dup = p.dup};
+    const message m{.topic = p.topic,
+                    .payload = p.payload,
+                    .qos = p.qos,
+                    .retain = p.retain,
+                    .dup = p.dup,
+                    .source = delivering_ != 0 ? weak_from_this() : std::weak_ptr<engine>{},
+                    .delivery = delivering_};
     ++stats_.messages_received;
-    // Index by index: a handler may subscribe or unsubscribe, which changes the table.
+    // The handlers are found first and then called: a handler may subscribe or unsubscribe,
+    // which changes the table, and every handler subscribed when the message came gets it.
+    // The list is the engine's, reused (nothing allocated per message), and taken out while
+    // in use in case a handler causes a dispatch of its own.
+    std::vector<matched_handler> matched = std::move(matched_);
+    matched.clear();
     std::uint64_t delivered_group = 0;  // one subscribe() call's filters are side by side
-    for (std::size_t i = 0; i < subscriptions_.locals().size(); ++i) {
-        const local_subscription& l = subscriptions_.locals()[i];
+    for (const local_subscription& l : subscriptions_.locals()) {
         if (l.group == delivered_group || !core::topic_matches(l.filter, p.topic)) continue;
         delivered_group = l.group;
-        // Held by pointer, for the same reason.
-        const auto handler = l.handler;
-        const auto async_handler = l.async_handler;
-        if (handler && *handler) (*handler)(m);
-        if (async_handler && *async_handler) {
+        matched.push_back({l.handler, l.async_handler});
+    }
+    for (const matched_handler& h : matched) {
+        if (h.handler && *h.handler) (*h.handler)(m);
+        if (h.async_handler && *h.async_handler) {
             asio::co_spawn(ex_,
-                           run_async_handler(*async_handler, std::string(p.topic),
+                           run_async_handler(*h.async_handler, std::string(p.topic),
                                              std::vector<std::uint8_t>(p.payload.begin(), p.payload.end()), p.qos,
-                                             p.retain, p.dup),
+                                             p.retain, p.dup, m.source, m.delivery),
                            asio::detached);
         }
     }
+    matched.clear();  // the handlers go now, not at the next message
+    matched_ = std::move(matched);
     *end = saved;
 }
 

@@ -9,6 +9,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/ssl/context.hpp>
+#include <array>
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
@@ -52,6 +53,12 @@ public:
                                             std::chrono::milliseconds timeout, core::qos q);
     asio::awaitable<std::error_code> disconnect(std::chrono::milliseconds limit);
     void stop(std::error_code why);
+
+    // Acknowledgements taken over by handlers (engine_ack.cpp, message::defer_ack).
+    // defer_ack: false unless `delivery` is the message being dispatched and has an ack.
+    bool defer_ack(std::uint64_t delivery);
+    std::error_code accept_ack(std::uint64_t delivery);
+    void reject_ack(std::uint64_t delivery);
 
     [[nodiscard]] bool is_connected() const noexcept { return state_ == state::connected; }
     [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
@@ -121,6 +128,16 @@ private:
     void grow_inbound_qos2();
     void on_connack(const core::event& e);
     void dispatch(const core::event& e);
+    // Dispatches a message and sends, defers or holds its acknowledgement (engine_ack.cpp);
+    // false if the connection ended meanwhile.
+    bool deliver(const core::event& e);
+    struct pending_ack;
+    pending_ack* find_pending_ack(std::uint64_t delivery);
+    void flush_acks();
+    // At the end of a connection: forgets what it owed (the server sends those again).
+    void drop_pending_acks();
+    // True if `reply` is a PUBREC for a message whose acknowledgement is pending.
+    bool ack_is_pending(std::span<const std::uint8_t> reply);
     void append(std::span<const std::uint8_t> bytes);
     void watch_sent(const std::shared_ptr<signal>& sig, std::uint16_t packet_id);
     bool can_send_publish(core::qos q) const;
@@ -133,10 +150,14 @@ private:
     void drain_queue();
     // The subscribe and unsubscribe flows (engine_subscribe.cpp).
     void send_wanted_subscriptions();
-    void on_suback(const std::vector<std::string>& filters, std::span<const std::uint8_t> codes);
+    void on_suback(const std::vector<std::string>& filters, std::span<const std::uint8_t> codes,
+                   std::uint16_t packet_id);
     // Sends UNSUBSCRIBE for `filters`; `acked` (if any) is set by the UNSUBACK.
     std::error_code send_unsubscribe(const std::vector<std::string>& filters, std::shared_ptr<signal> acked);
     void send_pending_unsubscribes();
+    // After a connection's resends (and its probe): send_wanted_subscriptions and
+    // send_pending_unsubscribes, held back until then by subscribe_after_resends_.
+    void send_new_subscriptions();
     void emit(connection_state s, std::error_code reason, bool session_present = false, unsigned attempt = 0,
               std::chrono::milliseconds retry_in = {});
     void fail_all(std::error_code ec);
@@ -184,10 +205,31 @@ private:
     flight_table flights_;
     refusal_probe probe_;
     std::vector<std::uint16_t> held_resends_;  // while probing: resends waiting for the probe
+    std::uint64_t probe_end_ = 0;  // the byte count at which this connection's probe is written; 0: not sent
     message_queue queue_;
     subscription_table subscriptions_;
     std::vector<pending_unsubscribe> pending_unsubscribes_;
+    bool subscribe_after_resends_ = false;  // CONNACK came: send what the table wants once resends are out
     std::vector<std::shared_ptr<signal>> ping_waiters_;
+    // Acknowledgements not yet sent on this connection, in the order their messages
+    // arrived; those before ack_head_ have gone.
+    struct pending_ack {
+        std::uint64_t delivery;  // message::delivery
+        std::uint16_t packet_id;
+        std::uint16_t holds;     // tokens not yet accepted; 0: waits only for earlier ones
+        bool qos2;
+        std::array<std::uint8_t, 4> reply;  // PUBACK or PUBREC
+    };
+    std::vector<pending_ack> pending_acks_;
+    struct matched_handler {  // dispatch(): the handlers a message goes to
+        std::shared_ptr<const message_handler> handler;
+        std::shared_ptr<const async_message_handler> async_handler;
+    };
+    std::vector<matched_handler> matched_;
+    std::size_t ack_head_ = 0;
+    std::uint64_t deliveries_ = 0;  // QoS 1/2 messages dispatched, numbering them from 1
+    std::uint64_t delivering_ = 0;  // the one being dispatched now; 0: none
+    std::array<std::uint8_t, 4> delivering_reply_{};
     std::shared_ptr<signal> first_connack_;
     std::shared_ptr<signal> drained_;      // disconnect(): nothing queued, nothing in flight
     std::shared_ptr<signal> queue_empty_;  // drain(): nothing queued

@@ -184,8 +184,11 @@ void engine::on_connack(const core::event& e) {
     // made since (mosquitto_sub does the same). Retained messages come again with it.
     if (session_.publishes_in_flight() == 0) probe_.reset();  // nothing to probe with
     subscriptions_.connection_started();
-    send_wanted_subscriptions();
-    send_pending_unsubscribes();
+    // New SUBSCRIBE and UNSUBSCRIBE packets go after the session's resends, which follow
+    // CONNACK (process_events): an UNSUBSCRIBE made offline must come after the resent
+    // SUBSCRIBE of the same filter, and an upgrade after the resent lower one, or the
+    // server ends up in the older state.
+    subscribe_after_resends_ = true;
     arm_ticker();  // from the connect deadline to the keep-alive's
 }
 

@@ -28,6 +28,7 @@ void engine::fail_connection(std::error_code ec) {
     link_failed_ = true;
     link_error_ = ec;
     session_.connection_lost();
+    drop_pending_acks();  // the server sends those messages again (engine_ack.cpp)
     if (link_) link_->close();  // what is pending completes with operation_aborted
     ticker_.cancel();
     if (state_ == state::connected) state_ = state::reconnecting;

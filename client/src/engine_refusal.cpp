@@ -12,10 +12,16 @@ namespace tether::client::detail {
 
 void engine::after_link_ended(std::error_code ec) {
     held_resends_.clear();  // the session resends them on the next connection
+    // A strike only when the probe was written, and alone: the SUBSCRIBE/UNSUBSCRIBE packets
+    // of the connection wait for its acknowledgement, new publishes for the end of probing.
+    // (A close for another reason, such as a session taken over by a second client with
+    // the same id, still counts: MQTT 3.1.1 does not say why a server closed.)
+    const bool probe_written = probe_end_ != 0 && written_ >= probe_end_;
+    probe_end_ = 0;
     if (!got_connack_) return;
     const bool server_closed = ec == make_error_code(errc::connection_lost) || ec == asio::error::connection_reset ||
                                ec == asio::error::broken_pipe;
-    const bool probe_in_flight = probe_.probe() != 0 && flights_.find(probe_.probe()) != nullptr;
+    const bool probe_in_flight = probe_written && probe_.probe() != 0 && flights_.find(probe_.probe()) != nullptr;
     const std::uint16_t refused = probe_.connection_ended(server_closed, session_.publishes_in_flight(), probe_in_flight);
     if (refused != 0) fail_refused(refused);
 }
@@ -32,6 +38,7 @@ void engine::on_publish_acknowledged(std::uint16_t packet_id) {
         append(f->bytes);
         if (f->sent && !f->sent->done()) watch_sent(f->sent, id);
     }
+    if (subscribe_after_resends_) send_new_subscriptions();
 }
 
 void engine::fail_refused(std::uint16_t packet_id) {

@@ -48,12 +48,17 @@ void engine::fail_all(std::error_code ec) {
     });
     queue_.clear();
     // Reported failed, so never sent again, not even by a later connect(): the application
-    // may publish them again itself.
+    // may publish them again itself. Except QoS 2 messages past PUBREC: the server has
+    // them, so they are reported delivered, and their PUBREL goes on each connection until
+    // PUBCOMP [MQTT-4.4.0-1] (the session keeps them too).
     std::vector<std::uint16_t> ids;
     flights_.for_each([&](std::uint16_t id, flight& f) {
-        if (f.acked) f.acked->set(ec);
-        if (f.sent) f.sent->set(ec);
-        ids.push_back(id);
+        const std::error_code outcome = f.released ? std::error_code{} : ec;
+        if (f.acked) f.acked->set(outcome);
+        if (f.sent) f.sent->set(outcome);
+        f.acked.reset();
+        f.sent.reset();
+        if (!f.released) ids.push_back(id);
     });
     for (const std::uint16_t id : ids) flights_.erase(id);
     session_.abandon_outbound();

@@ -8,7 +8,8 @@
 namespace tether::client::detail {
 
 void engine::send_wanted_subscriptions() {
-    if (state_ != state::connected || link_failed_) return;  // sent when the next connection is up
+    // Sent when the next connection is up, after its resends (subscribe_after_resends_).
+    if (state_ != state::connected || link_failed_ || subscribe_after_resends_) return;
     std::vector<std::string> filters = subscriptions_.take_wanted();
     if (filters.empty()) return;
     std::vector<core::subscribe_topic> topics;
@@ -28,12 +29,14 @@ void engine::send_wanted_subscriptions() {
         return;
     }
     append(f.bytes);
+    subscriptions_.sent_in(filters, r.packet_id);
     f.filters = std::move(filters);
     flights_.bind(entry, r.packet_id);
 }
 
-void engine::on_suback(const std::vector<std::string>& filters, std::span<const std::uint8_t> codes) {
-    subscriptions_.on_suback(filters, codes, ex_);
+void engine::on_suback(const std::vector<std::string>& filters, std::span<const std::uint8_t> codes,
+                       std::uint16_t packet_id) {
+    subscriptions_.on_suback(filters, codes, packet_id, ex_);
     send_wanted_subscriptions();  // filters that a lower grant or a refusal left unserved
 }
 
@@ -82,6 +85,13 @@ std::error_code engine::send_unsubscribe(const std::vector<std::string>& filters
     return {};
 }
 
+void engine::send_new_subscriptions() {
+    if (state_ != state::connected || link_failed_) return;
+    subscribe_after_resends_ = false;
+    send_wanted_subscriptions();
+    send_pending_unsubscribes();
+}
+
 void engine::send_pending_unsubscribes() {
     auto pending = std::move(pending_unsubscribes_);
     pending_unsubscribes_.clear();
@@ -103,16 +113,18 @@ asio::awaitable<std::error_code> engine::unsubscribe(std::vector<std::string> fi
 
     std::shared_ptr<signal> acked;
     if (how != wait::none) acked = std::make_shared<signal>(ex_);
-    if (state_ == state::connected && !link_failed_) {
+    const bool connected = state_ == state::connected && !link_failed_;
+    if (connected && !subscribe_after_resends_) {
         // Sent whether or not this process subscribed them: what matters is the server's
         // state, which a persistent session carries from earlier processes.
         if (const auto ec = send_unsubscribe(filters, acked)) co_return ec;
-    } else if (opts_.clean_session) {
+    } else if (!connected && opts_.clean_session) {
         // Offline with a clean session: the server holds nothing of ours any more.
         co_return std::error_code{};
     } else {
         // A persistent session keeps its subscriptions at the server while we are away:
-        // the UNSUBSCRIBE goes as soon as the next connection is up.
+        // the UNSUBSCRIBE goes as soon as the next connection is up (or this one, once
+        // the session's resends are out).
         pending_unsubscribes_.push_back({std::move(filters), acked});
     }
     if (!acked) co_return std::error_code{};

@@ -33,6 +33,10 @@ public:
         case errc::publish_refused:
             return "the broker refuses this message: it closed the connection each time the message was sent "
                    "(a broker without QoS 2, or a topic it does not allow)";
+        case errc::message_rejected:
+            return "a handler rejected a message: the connection was closed so that the server sends it again";
+        case errc::too_many_pending_acks:
+            return "too many messages awaiting their acknowledgement (options::max_pending_acks)";
         }
         return "unknown tether error " + std::to_string(value);
     }

@@ -43,6 +43,7 @@ std::uint32_t flight_table::acquire() {
     f.granted.reset();
     f.filters.clear();
     f.is_publish = false;
+    f.released = false;
     return entry;
 }
 

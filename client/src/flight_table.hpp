@@ -19,6 +19,9 @@ struct flight {
     std::shared_ptr<std::vector<std::uint8_t>> granted;   // SUBACK codes, for subscribe
     std::vector<std::string> filters;                     // SUBSCRIBE filters, to drop refused ones
     bool is_publish = false;
+    // A QoS 2 PUBLISH past PUBREC (its PUBREL sent): the server has it. Kept when the
+    // client gives up what is in flight, so that its PUBREL goes on [MQTT-4.4.0-1].
+    bool released = false;
 };
 
 class flight_table {

@@ -114,13 +114,19 @@ core::qos subscription_table::wanted_qos(std::string_view filter) const {
     return core::qos::at_most_once;
 }
 
+void subscription_table::sent_in(const std::vector<std::string>& filters, std::uint16_t packet_id) {
+    for (const auto& name : filters) {
+        if (server_filter* f = find(name)) f->packet_id = packet_id;
+    }
+}
+
 void subscription_table::on_suback(const std::vector<std::string>& filters, std::span<const std::uint8_t> codes,
-                                   const asio::any_io_executor& ex) {
+                                   std::uint16_t packet_id, const asio::any_io_executor& ex) {
     for (std::size_t i = 0; i < filters.size() && i < codes.size(); ++i) {
         server_filter* f = find(filters[i]);
-        // Gone (unsubscribed meanwhile), or sent again since (wanted): this SUBACK is not
-        // the word on it.
-        if (f == nullptr || f->st != server_filter::state::sent) continue;
+        // Gone (unsubscribed meanwhile), or sent again since (wanted, or in a later
+        // SUBSCRIBE): this SUBACK is not the word on it.
+        if (f == nullptr || f->st != server_filter::state::sent || f->packet_id != packet_id) continue;
         if (codes[i] == core::suback_failure) {
             f->st = server_filter::state::refused;
             std::erase_if(locals_, [&](const local_subscription& l) { return l.filter == f->filter; });

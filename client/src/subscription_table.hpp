@@ -35,6 +35,10 @@ struct server_filter {
     core::qos wanted = core::qos::at_most_once;
     core::qos granted = core::qos::at_most_once;
     state st = state::wanted;
+    // sent: the packet id of the SUBSCRIBE carrying it. Only that packet's SUBACK settles
+    // it: after an upgrade sent while an earlier SUBSCRIBE was in flight, the earlier
+    // SUBACK is not the word on it.
+    std::uint16_t packet_id = 0;
     // Set when the SUBACK for the SUBSCRIBE carrying this filter arrives (or the client
     // stops); subscribe(wait::ack) waits on it. Made anew when the filter is sent again.
     std::shared_ptr<signal> settled;
@@ -68,13 +72,15 @@ public:
     void connection_started();
     // Filters to send now (state wanted), marked sent; empty when nothing is to be sent.
     std::vector<std::string> take_wanted();
+    // The SUBSCRIBE carrying `filters` (from take_wanted) got this packet id.
+    void sent_in(const std::vector<std::string>& filters, std::uint16_t packet_id);
     [[nodiscard]] core::qos wanted_qos(std::string_view filter) const;
 
-    // The SUBACK for a SUBSCRIBE of `filters`, code by code. Refused filters lose their
-    // local subscriptions; local subscriptions that a lower grant no longer serves get
-    // their own filter.
+    // The SUBACK for the SUBSCRIBE `packet_id` of `filters`, code by code. Refused filters
+    // lose their local subscriptions; local subscriptions that a lower grant no longer
+    // serves get their own filter. Filters sent again since in another SUBSCRIBE are left.
     void on_suback(const std::vector<std::string>& filters, std::span<const std::uint8_t> codes,
-                   const asio::any_io_executor& ex);
+                   std::uint16_t packet_id, const asio::any_io_executor& ex);
 
     // The client stopped: wake every waiter with `ec`; what is `sent` goes back to `wanted`.
     void fail_waiters(std::error_code ec);

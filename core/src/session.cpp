@@ -50,13 +50,18 @@ void session::connection_lost() noexcept {
 
 void session::reset() noexcept {
     connection_lost();
-    abandon_outbound();
+    out_count_ = publish_count_ = out_head_ = 0;
     inbound_clear();
     err_ = error::none;
 }
 
 void session::abandon_outbound() noexcept {
-    out_count_ = publish_count_ = out_head_ = 0;
+    // Those past PUBREC stay: the server has the message and waits for our PUBREL, which
+    // must go until PUBCOMP [MQTT-4.4.0-1]. From the back, so the indices still to be
+    // looked at do not move.
+    for (std::size_t i = out_count_; i-- > 0;) {
+        if (slot_at(i).state != awaiting_pubcomp) remove_slot(&slot_at(i));
+    }
     resend_next_ = resend_end_ = 0;
 }
 

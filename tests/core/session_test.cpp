@@ -466,6 +466,58 @@ TEST(SessionInbound, ABitmapHoldsEveryIdAndNeverFills) {
     EXPECT_EQ(drain(s, 0), (std::vector{message_event("a", "again", qos::exactly_once, 77, pubrec(77))}));
 }
 
+// Review (j): a full bitmap must be emptied when the server says it has no session, or
+// every id would stay "received" and no QoS 2 message would be delivered again.
+TEST(SessionInbound, ABitmapIsEmptiedWhenTheServerHasNoSession) {
+    std::array<outbound_slot, 4> out{};
+    std::vector<std::uint16_t> ids(session::inbound_qos2_bitmap_size);
+    std::array<std::uint8_t, 256> rx{};
+    session s(out, ids, rx);
+    std::array<std::uint8_t, 64> tx{};
+    ASSERT_EQ(s.connect({.client_id = "t", .clean_session = false}, tx, 0).err, error::none);
+    s.feed(connack(false));
+    ASSERT_EQ(drain(s, 0).size(), 1u);
+    for (const std::uint16_t id : {std::uint16_t{5}, std::uint16_t{40'000}, std::uint16_t{0xFFFF}}) {
+        s.feed(publish("a", "m", qos::exactly_once, id));
+        ASSERT_EQ(drain(s, 0).size(), 1u);
+    }
+    s.connection_lost();
+    ASSERT_EQ(s.connect({.client_id = "t", .clean_session = false}, tx, 0).err, error::none);
+    s.feed(connack(false));
+    ASSERT_EQ(drain(s, 0).size(), 1u);
+    EXPECT_EQ(s.inbound_qos2_count(), 0u);
+    for (const std::uint16_t id : {std::uint16_t{5}, std::uint16_t{40'000}, std::uint16_t{0xFFFF}}) {
+        s.feed(publish("a", "new", qos::exactly_once, id));
+        EXPECT_EQ(drain(s, 0), (std::vector{message_event("a", "new", qos::exactly_once, id, pubrec(id))}));
+    }
+}
+
+// forget_inbound(): a QoS 2 message whose PUBREC the application withheld is delivered
+// again when the server sends it again, from a list as from a bitmap.
+TEST(SessionInbound, AForgottenIdIsDeliveredAgain) {
+    for (const std::size_t size : {std::size_t{8}, session::inbound_qos2_bitmap_size}) {
+        std::array<outbound_slot, 4> out{};
+        std::vector<std::uint16_t> ids(size);
+        std::array<std::uint8_t, 256> rx{};
+        session s(out, ids, rx);
+        std::array<std::uint8_t, 64> tx{};
+        ASSERT_EQ(s.connect({.client_id = "t", .clean_session = false}, tx, 0).err, error::none);
+        s.feed(connack(false));
+        ASSERT_EQ(drain(s, 0).size(), 1u);
+        s.feed(publish("a", "m", qos::exactly_once, 9));
+        ASSERT_EQ(drain(s, 0).size(), 1u);
+        s.feed(publish("a", "other", qos::exactly_once, 10));
+        ASSERT_EQ(drain(s, 0).size(), 1u);
+        s.forget_inbound(9);
+        s.forget_inbound(11);  // not held: nothing
+        EXPECT_EQ(s.inbound_qos2_count(), 1u) << size;
+        s.feed(publish("a", "m", qos::exactly_once, 9, true));
+        EXPECT_EQ(drain(s, 0), (std::vector{message_event("a", "m", qos::exactly_once, 9, pubrec(9), true)})) << size;
+        s.feed(publish("a", "other", qos::exactly_once, 10, true));
+        EXPECT_EQ(drain(s, 0), (std::vector{ev(event_type::send, 10, pubrec(10))})) << size;
+    }
+}
+
 // A bitmap handed over full of garbage holds no id until one arrives.
 TEST(SessionInbound, AGivenBitmapStartsEmpty) {
     std::array<outbound_slot, 4> out{};
@@ -521,6 +573,25 @@ TEST(SessionResume, AbandonedOutboundIdsAreNotResent) {
     // The received QoS 2 id is still held: exactly once across the stop.
     EXPECT_EQ(c.feed(publish("a", "m", qos::exactly_once, 40, true)), (std::vector{ev(event_type::send, 40, pubrec(40))}));
     EXPECT_EQ(c.pub(qos::at_least_once).packet_id, 3);  // ids go on: the broker may still know 1 and 2
+}
+
+// Review (i): a QoS 2 message past PUBREC is the server's; abandoning it would leave the
+// server holding its id for ever and never delivering it [MQTT-4.4.0-1].
+TEST(SessionResume, AbandoningKeepsMessagesPastPubrecAndTheirPubrelGoesOnTheNextConnection) {
+    client c;
+    c.connect_accepted(false);
+    ASSERT_EQ(c.pub(qos::at_least_once).packet_id, 1);
+    ASSERT_EQ(c.pub(qos::exactly_once).packet_id, 2);
+    ASSERT_EQ(c.pub(qos::exactly_once).packet_id, 3);
+    ASSERT_EQ(c.pub(qos::exactly_once).packet_id, 4);
+    EXPECT_EQ(c.feed(pubrec(3)), (std::vector{ev(event_type::send, 3, pubrel(3))}));
+    c.s.connection_lost();
+    c.s.abandon_outbound();
+    EXPECT_EQ(c.s.publishes_in_flight(), 1u);
+    EXPECT_EQ(c.connect_accepted(false, true),
+              (std::vector{connack_event(true), ev(event_type::resend_pubrel, 3, pubrel(3))}));
+    EXPECT_EQ(c.feed(pubcomp(3)), (std::vector{ev(event_type::pubcomp, 3)}));
+    EXPECT_EQ(c.s.in_flight(), 0u);
 }
 
 TEST(SessionResume, OneAbandonedIdIsNotResentAndTheRestAre) {

@@ -40,6 +40,10 @@ namespace detail {
 class engine;
 }
 
+// A QoS 1/2 message is acknowledged when its handlers have returned (an asynchronous one:
+// reached its first co_await), unless a handler takes the acknowledgement over with
+// message::defer_ack() and accepts it when the work is done (message.hpp).
+//
 // A handler that runs to completion in the call; it sees views into the receive buffer.
 using message_handler = std::function<void(const message&)>;
 // A handler that may co_await (publish, request, timers) without holding up the client:
@@ -185,8 +189,10 @@ public:
 
     // Graceful: waits (at most `limit`) until queued and in-flight messages are
     // acknowledged, sends DISCONNECT (so the server discards the will), closes the link and
-    // stops reconnecting. Errors: timeout (unsent messages then fail with client_stopped),
-    // not_connected.
+    // stops reconnecting. Errors: timeout (unacknowledged messages then fail with
+    // client_stopped and are never sent again, except QoS 2 ones past PUBREC: the server
+    // has them, so they are reported delivered and their PUBREL goes on the next
+    // connection [MQTT-4.4.0-1]), not_connected.
     asio::awaitable<std::error_code> disconnect(std::chrono::milliseconds limit = std::chrono::seconds(5));
 
     [[nodiscard]] bool is_connected() const noexcept;

@@ -31,6 +31,12 @@ enum class errc {
     // The server closed the connection each time this message was sent alone: it refuses
     // it (NATS 2.9 has no QoS 2; AWS IoT closes on a topic the policy forbids). Never sent again.
     publish_refused,
+    // A handler rejected a message it took the acknowledgement of (deferred_ack): the client
+    // closed the connection so that the server delivers the message again.
+    message_rejected,
+    // More messages awaited their acknowledgement than options::max_pending_acks: the client
+    // closed the connection; the server delivers the unacknowledged ones again.
+    too_many_pending_acks,
 };
 
 [[nodiscard]] const std::error_category& client_category() noexcept;

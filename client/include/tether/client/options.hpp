@@ -98,6 +98,14 @@ struct options {
     std::size_t offline_queue_limit = 10'000;
     overflow_policy overflow = overflow_policy::reject_new;
 
+    // Received QoS 1/2 messages whose acknowledgement may wait at once: taken over by a
+    // handler (message::defer_ack) and not yet accepted, or accepted and held behind an
+    // earlier one (acknowledgements go in the order messages arrived). The next message
+    // closes the connection with errc::too_many_pending_acks, un-accepted tokens become
+    // inert, and a persistent session gets the messages again after the reconnect. Bounds
+    // the memory of an application that never accepts; 0 counts as 1.
+    std::size_t max_pending_acks = 1'000;
+
     // TCP connect + TLS handshake + CONNACK, per attempt.
     std::chrono::milliseconds connect_timeout{10'000};
     // How long a PINGREQ may go unanswered before the link counts as dead. 0: half the

@@ -126,11 +126,19 @@ public:
     void reset() noexcept;
 
     // Forgets the outbound packet ids in flight (publishes, subscribes, unsubscribes): the
-    // application gave them up, so nothing of them is sent again. Received QoS 2 ids stay.
+    // application gave them up, so nothing of them is sent again. Kept: QoS 2 publishes past
+    // PUBREC, whose PUBREL still goes on each connection until PUBCOMP [MQTT-4.4.0-1] (the
+    // server has them; without PUBREL it holds the id for ever and may never deliver them).
+    // Received QoS 2 ids stay.
     void abandon_outbound() noexcept;
     // The same for one packet id (a message the server refuses), between connections;
     // false if it is not in use.
     bool abandon_outbound(std::uint16_t packet_id) noexcept;
+
+    // Forgets one received QoS 2 id as a PUBREL would, answering nothing: the caller never
+    // sent its PUBREC (the application did not take the message), so when the server sends
+    // that PUBLISH again it is delivered again rather than only answered [MQTT-4.3.3-2].
+    void forget_inbound(std::uint16_t packet_id) noexcept { inbound_remove(packet_id); }
 
     // Moves the received QoS 2 ids to other storage, e.g. larger, before the table fills
     // (a full list fails the connection with inbound_qos2_full). False, changing nothing,
