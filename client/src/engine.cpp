@@ -7,6 +7,7 @@
 //   engine_refusal.cpp    publishes the server refuses by closing the link (refusal_probe.hpp)
 //   engine_request.cpp    ping, request/response
 //   engine_stop.cpp       disconnect, stop, failing what waits
+//   engine_journal.cpp    the durable outbox: the journal, what it puts back at connect()
 #include "engine.hpp"
 
 #include <algorithm>
@@ -106,6 +107,9 @@ void engine::process_events() {
             const std::size_t n = std::min(e.reply.size(), reply.size());
             std::copy_n(e.reply.begin(), n, reply.begin());
             dispatch(e);
+            // Held in the durable outbox after delivery: a crash before it costs a duplicate,
+            // never a message answered PUBREC and not delivered.
+            if (e.message.qos == core::qos::exactly_once) journal_hold_inbound(e.packet_id);
             if (n != 0) append(std::span(reply).first(n));
             break;
         }
@@ -116,6 +120,7 @@ void engine::process_events() {
                 // Delivered, but not as asked: the waiter hears it (the message went out at
                 // least once; publishing it again would only duplicate it).
                 if (f->acked) f->acked->set(e.err != core::error::none ? make_error_code(e.err) : std::error_code{});
+                journal_forget(f->seq);
                 flights_.erase(e.packet_id);
             }
             if (e.type != core::event_type::unsuback) on_publish_acknowledged(e.packet_id);
@@ -151,7 +156,12 @@ void engine::process_events() {
             return;
         case core::event_type::send:
             // A PUBREL answers a PUBREC: the server took that QoS 2 message.
-            if (e.reply.size() == 4 && e.reply[0] == 0x62) on_publish_acknowledged(e.packet_id);
+            if (e.reply.size() == 4 && e.reply[0] == 0x62) {
+                journal_pubrec(e.packet_id);
+                on_publish_acknowledged(e.packet_id);
+            }
+            // A PUBCOMP answers a PUBREL: that received QoS 2 id is released.
+            if (e.reply.size() == 4 && e.reply[0] == 0x70) journal_release_inbound(e.packet_id);
             break;
         default:  // resend_pubrel: the reply was all
             break;

@@ -48,7 +48,9 @@ void engine::fail_all(std::error_code ec) {
     });
     queue_.clear();
     // Reported failed, so never sent again, not even by a later connect(): the application
-    // may publish them again itself.
+    // may publish them again itself. Except with persistence: the journal keeps them (it is
+    // closed below, untouched), and the next connect() or process with its directory sends
+    // them — what the durable outbox is for.
     std::vector<std::uint16_t> ids;
     flights_.for_each([&](std::uint16_t id, flight& f) {
         if (f.acked) f.acked->set(ec);
@@ -67,6 +69,7 @@ void engine::fail_all(std::error_code ec) {
     ping_waiters_.clear();
     for (auto& [name, slot] : requests_) slot->done.set(ec);
     if (queue_empty_) std::exchange(queue_empty_, nullptr)->set(ec);
+    close_journal();
 }
 
 }  // namespace tether::client::detail

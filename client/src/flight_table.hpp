@@ -19,6 +19,7 @@ struct flight {
     std::shared_ptr<std::vector<std::uint8_t>> granted;   // SUBACK codes, for subscribe
     std::vector<std::string> filters;                     // SUBSCRIBE filters, to drop refused ones
     bool is_publish = false;
+    std::uint64_t seq = 0;  // its record in the durable outbox's journal; 0: none
 };
 
 class flight_table {
