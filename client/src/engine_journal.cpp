@@ -107,11 +107,16 @@ void engine::journal_release_inbound(std::uint16_t packet_id) {
 }
 
 void engine::journal_connack(bool session_present) {
+    if (!journal_ || session_present) return;
     // Without its session the server sends none of the held ids' PUBRELs, and may use them
     // for new messages: held on, they would swallow those.
-    if (journal_ && !session_present && journal_->inbound_count() != 0 && journal_->release_all_inbound()) {
-        ++stats_.journal_errors;
-    }
+    if (journal_->inbound_count() != 0 && journal_->release_all_inbound()) ++stats_.journal_errors;
+    // Messages past PUBREC go again as PUBLISH now (the server forgot them): bound afresh,
+    // they are no longer past PUBREC in the journal either, so that a restart before the
+    // new PUBREC sends the PUBLISH again rather than a PUBREL the server cannot match.
+    flights_.for_each([&](std::uint16_t id, flight& f) {
+        if (f.is_publish && f.seq != 0 && journal_->bind_id(f.seq, id)) ++stats_.journal_errors;
+    });
 }
 
 std::shared_ptr<signal> engine::journal_batch() {
@@ -127,6 +132,7 @@ std::shared_ptr<signal> engine::journal_batch() {
 void engine::sync_journal_batch() {
     auto batch = std::exchange(journal_batch_, nullptr);
     if (!batch) return;  // already synced by close_journal()
+    if (journal_) ++stats_.journal_syncs;
     batch->set(journal_ ? journal_->sync() : make_error_code(errc::client_stopped));
 }
 

@@ -78,7 +78,10 @@ std::error_code engine::publish_now(std::string_view topic, std::span<const std:
                                     bool retain, std::shared_ptr<signal> acked, std::shared_ptr<signal> sent) {
     const std::error_code ec = accept_publish(topic, payload, q, retain, std::move(acked), std::move(sent));
     // power_loss: accepted means on the disk, and a plain call has no batch to wait for.
-    if (!ec && q != core::qos::at_most_once && journal_syncs()) return journal_->sync();
+    if (!ec && q != core::qos::at_most_once && journal_syncs()) {
+        ++stats_.journal_syncs;
+        return journal_->sync();
+    }
     return ec;
 }
 
