@@ -3,7 +3,7 @@
  * signals) while the window is full, rather than retrying refused sends in a loop: a
  * spinning caller contends for Paho's client mutex with its own threads, and at QoS 2
  * slowed it a hundredfold.
- *   peer_paho HOST PORT QOS COUNT SIZE INFLIGHT */
+ *   peer_paho HOST PORT QOS COUNT SIZE INFLIGHT [PERSIST_DIR] */
 #include <MQTTAsync.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -37,7 +37,9 @@ static void on_send_failure(void* ctx, MQTTAsync_failureData* r) {
     pthread_mutex_unlock(&window_mutex);
 }
 int main(int argc, char** argv) {
-    if (argc != 7) { fprintf(stderr, "usage: peer_paho HOST PORT QOS COUNT SIZE INFLIGHT\n"); return 1; }
+    if (argc != 7 && argc != 8) { fprintf(stderr, "usage: peer_paho HOST PORT QOS COUNT SIZE INFLIGHT [PERSIST_DIR]\n"); return 1; }
+    /* With PERSIST_DIR: Paho's own file persistence (MQTTCLIENT_PERSISTENCE_DEFAULT) there. */
+    const char* persist_dir = argc == 8 ? argv[7] : NULL;
     const int qos = atoi(argv[3]), inflight = atoi(argv[6]);
     const long count = atol(argv[4]), size = atol(argv[5]);
     char uri[256], id[64];
@@ -48,7 +50,8 @@ int main(int argc, char** argv) {
     MQTTAsync c;
     MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
     co.maxBufferedMessages = inflight;
-    MQTTAsync_createWithOptions(&c, uri, id, MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+    MQTTAsync_createWithOptions(&c, uri, id, persist_dir ? MQTTCLIENT_PERSISTENCE_DEFAULT : MQTTCLIENT_PERSISTENCE_NONE,
+                                (void*)persist_dir, &co);
     MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer;
     o.keepAliveInterval = 60;
     o.cleansession = 1;
@@ -80,8 +83,8 @@ int main(int argc, char** argv) {
     }
     while (done_count < count && !failed) usleep(50);
     const double seconds = wall_seconds() - t0, cpu_s = cpu_seconds() - c0;
-    printf("client=paho qos=%d size=%ld count=%ld inflight=%d seconds=%.4f msgs_per_s=%.0f MB_per_s=%.2f cpu_s=%.3f\n",
-           qos, size, count, inflight, seconds, (double)count / seconds, (double)(count * size) / seconds / 1e6, cpu_s);
+    printf("client=%s qos=%d size=%ld count=%ld inflight=%d seconds=%.4f msgs_per_s=%.0f MB_per_s=%.2f cpu_s=%.3f\n",
+           persist_dir ? "paho-persist" : "paho", qos, size, count, inflight, seconds, (double)count / seconds, (double)(count * size) / seconds / 1e6, cpu_s);
     MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
     MQTTAsync_disconnect(c, &d);
     usleep(100000);

@@ -13,11 +13,11 @@ parts=()
 for arg in "$@"; do
   case $arg in
     --tiny) tiny=(--tiny) ;;
-    throughput | latency | scale | size) parts+=("$arg") ;;
-    *) echo "usage: bash scripts/bench.sh [throughput] [latency] [scale] [size] [--tiny]" >&2; exit 2 ;;
+    throughput | latency | scale | size | persist) parts+=("$arg") ;;
+    *) echo "usage: bash scripts/bench.sh [throughput] [latency] [scale] [size] [persist] [--tiny]" >&2; exit 2 ;;
   esac
 done
-[ ${#parts[@]} -eq 0 ] && parts=(throughput latency scale size)
+[ ${#parts[@]} -eq 0 ] && parts=(throughput latency scale size persist)
 for part in "${parts[@]}"; do
   echo "== $part"
   bash "scripts/bench_$part.sh" "${tiny[@]}"

@@ -17,6 +17,7 @@ namespace {
 
 constexpr const char* usage =
     "Usage: tether bench pub --host H --port P --qos Q --count N --size BYTES --inflight W\n"
+    "                        [--persist DIR [--persist-sync]]\n"
     "       tether bench pub --clients C [--duration S] [--rate R] [--qos Q] [--size BYTES] ...\n"
     "       tether bench latency --host H --port P --qos Q --count N --size BYTES [--rate R] [--spin]\n";
 
@@ -40,6 +41,10 @@ bool parse_bench_options(const std::vector<std::string>& args, bench_options& b)
             b.spin = true;
             continue;
         }
+        if (a == "--persist-sync") {
+            b.persist_sync = true;
+            continue;
+        }
         if (i + 1 >= args.size()) {
             std::cerr << "Error: " << a << " needs a value.\n";
             return false;
@@ -59,6 +64,8 @@ bool parse_bench_options(const std::vector<std::string>& args, bench_options& b)
             ok = number(v, 0L, 256L * 1024 * 1024, b.size);
         } else if (a == "--inflight") {
             ok = number(v, 1L, 65000L, b.inflight);
+        } else if (a == "--persist") {
+            b.persist = v;
         } else if (a == "--clients") {
             ok = number(v, 1L, 1'000'000L, b.clients);
         } else if (a == "--duration") {

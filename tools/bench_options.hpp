@@ -28,6 +28,10 @@ struct bench_options {
     // Run the io_context with poll() in a loop instead of run(): the thread never sleeps,
     // so no wake-up latency, at the cost of a whole core.
     bool spin = false;
+    // pub: the durable outbox in this directory (docs/PERSISTENCE.md); --persist-sync for
+    // the power_loss level. Reported as client=tether-persist / tether-persist-sync.
+    std::string persist{};
+    bool persist_sync = false;
 };
 
 // Parses `args` (after "bench"). Returns false after printing the reason on stderr.

@@ -47,6 +47,7 @@ const std::map<std::string, std::string>& value_names() {
         {"--ciphers", "ciphers"}, {"-C", "count"}, {"-f", "file"}, {"-F", "format"}, {"-h", "host"},
         {"-i", "id"}, {"-I", "id prefix"}, {"-k", "keepalive"}, {"--key", "file"}, {"--keyform", "keyform"},
         {"-L", "URL"}, {"-m", "message"}, {"-M", "max_inflight"}, {"-p", "port"}, {"-P", "password"},
+        {"--persist", "directory"},
         {"-q", "QoS"}, {"--random-filter", "chance"}, {"--repeat", "count"}, {"--repeat-delay", "time"},
         {"-t", "topic"}, {"-T", "topic filter"}, {"--tls-alpn", "protocol"}, {"--tls-version", "version"},
         {"-u", "username"}, {"-U", "unsubscribe topic"}, {"--unix", "socket path"}, {"-V", "version"},
@@ -218,7 +219,9 @@ std::string usage(mode m) {
                "  -s             all of stdin as one message\n"
                "  -r             retain the message\n"
                "  --repeat n     publish the message n times\n"
-               "  --repeat-delay s  seconds between repeats (decimals allowed)\n" +
+               "  --repeat-delay s  seconds between repeats (decimals allowed)\n"
+               "  --persist dir  journal QoS 1/2 messages in dir until acknowledged (needs -i); a\n"
+               "                 later run with the same -i and dir sends what this one could not\n" +
                common;
     }
     return "Usage: tether sub {-t filter ... | -L url | -U filter ...} [options]\n"
@@ -394,6 +397,8 @@ std::optional<cli_options> parse_cli(mode m, const std::vector<std::string>& arg
             if (a == "-f") o.file = v;
         } else if (pub && a == "-r") {
             o.retain = true;
+        } else if (pub && a == "--persist") {
+            o.connection.persistence.directory = v;
         } else if (pub && a == "--repeat") {
             if (!parse_number(v, 1, 1'000'000'000, o.repeat)) return fail("Error: --repeat argument must be >0.");
         } else if (pub && a == "--repeat-delay") {
@@ -451,6 +456,10 @@ std::optional<cli_options> parse_cli(mode m, const std::vector<std::string>& arg
     }
     if (!o.connection.clean_session && !id) {
         return fail("Error: You must provide a client id if you are using the -c option.");
+    }
+    if (!o.connection.persistence.directory.empty() && !id) {
+        // The journal belongs to one client id: a generated one would orphan it.
+        return fail("Error: --persist needs a client id (-i).");
     }
     const std::string role = m == mode::pub ? "tether_pub_" : "tether_sub_";
     o.connection.client_id = id ? *id : id_prefix.value_or(role) + std::to_string(::getpid());

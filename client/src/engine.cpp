@@ -8,6 +8,7 @@
 //   engine_refusal.cpp    publishes the server refuses by closing the link (refusal_probe.hpp)
 //   engine_request.cpp    ping, request/response
 //   engine_stop.cpp       disconnect, stop, failing what waits
+//   engine_journal.cpp    the durable outbox: the journal, what it puts back at connect()
 #include "engine.hpp"
 
 #include <algorithm>
@@ -118,6 +119,7 @@ void engine::process_events() {
                 // Delivered, but not as asked: the waiter hears it (the message went out at
                 // least once; publishing it again would only duplicate it).
                 if (f->acked) f->acked->set(e.err != core::error::none ? make_error_code(e.err) : std::error_code{});
+                journal_forget(f->seq);
                 flights_.erase(e.packet_id);
             }
             if (e.type != core::event_type::unsuback) on_publish_acknowledged(e.packet_id);
@@ -158,8 +160,13 @@ void engine::process_events() {
             // A PUBREL answers a PUBREC: the server took that QoS 2 message.
             if (e.reply.size() == 4 && e.reply[0] == 0x62) {
                 if (flight* f = flights_.find(e.packet_id)) f->released = true;
-                if (e.type == core::event_type::send) on_publish_acknowledged(e.packet_id);
+                if (e.type == core::event_type::send) {
+                    journal_pubrec(e.packet_id);
+                    on_publish_acknowledged(e.packet_id);
+                }
             }
+            // A PUBCOMP answers a PUBREL: that received QoS 2 id is released.
+            if (e.reply.size() == 4 && e.reply[0] == 0x70) journal_release_inbound(e.packet_id);
             break;
         default:
             break;

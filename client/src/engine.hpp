@@ -21,6 +21,7 @@
 
 #include "backoff.hpp"
 #include "flight_table.hpp"
+#include "journal.hpp"
 #include "message_queue.hpp"
 #include "refusal_probe.hpp"
 #include "signal.hpp"
@@ -134,6 +135,8 @@ private:
     struct pending_ack;
     pending_ack* find_pending_ack(std::uint64_t delivery);
     void flush_acks();
+    // Sends a PUBACK or PUBREC (and holds a PUBREC's id in the durable outbox).
+    void send_ack(std::span<const std::uint8_t> reply);
     // At the end of a connection: forgets what it owed (the server sends those again).
     void drop_pending_acks();
     // True if `reply` is a PUBREC for a message whose acknowledgement is pending.
@@ -146,8 +149,30 @@ private:
     std::shared_ptr<signal> take_signal();
     void give_back(std::shared_ptr<signal> s);
     std::error_code send_publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
-                                 bool retain, std::shared_ptr<signal> acked, std::shared_ptr<signal> sent);
+                                 bool retain, std::shared_ptr<signal> acked, std::shared_ptr<signal> sent,
+                                 std::uint64_t seq = 0);
     void drain_queue();
+    // publish_now() but for the power_loss sync, which publish() shares with other callers.
+    std::error_code accept_publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
+                                   bool retain, std::shared_ptr<signal> acked, std::shared_ptr<signal> sent);
+    // The durable outbox (engine_journal.cpp). open_journal() (in connect()) puts back what
+    // the journal holds; the others keep it current, and do nothing when persistence is off.
+    std::error_code open_journal();
+    void close_journal();
+    std::error_code journal_publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
+                                    bool retain, std::uint64_t& seq);
+    void journal_bind(std::uint64_t seq, std::uint16_t packet_id);
+    void journal_pubrec(std::uint16_t packet_id);
+    void journal_forget(std::uint64_t seq);
+    void journal_hold_inbound(std::uint16_t packet_id);
+    void journal_release_inbound(std::uint16_t packet_id);
+    void journal_connack(bool session_present);
+    // The fdatasync that the publishes of this turn share (power_loss): set when done.
+    std::shared_ptr<signal> journal_batch();
+    void sync_journal_batch();
+    [[nodiscard]] bool journal_syncs() const noexcept {
+        return journal_ && opts_.persistence.level == durability::power_loss;
+    }
     // The subscribe and unsubscribe flows (engine_subscribe.cpp).
     void send_wanted_subscriptions();
     void on_suback(const std::vector<std::string>& filters, std::span<const std::uint8_t> codes,
@@ -202,6 +227,8 @@ private:
     // connection's I/O. Never both at once, so one timer.
     asio::steady_timer pause_;
 
+    std::unique_ptr<journal> journal_;            // open from connect() until stopped
+    std::shared_ptr<signal> journal_batch_;       // the publishes awaiting the next fdatasync
     flight_table flights_;
     refusal_probe probe_;
     std::vector<std::uint16_t> held_resends_;  // while probing: resends waiting for the probe

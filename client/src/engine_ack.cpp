@@ -77,7 +77,7 @@ bool engine::deliver(const core::event& e) {
     } else if (ack_head_ == pending_acks_.size()) {
         // The PUBACK or PUBREC goes after the handlers have run: the application has the
         // message before the server may forget it.
-        append(delivering_reply_);
+        send_ack(delivering_reply_);
     } else {
         pending_acks_.push_back({d, e.packet_id, 0, e.message.qos == core::qos::exactly_once, delivering_reply_});
     }
@@ -119,7 +119,7 @@ void engine::reject_ack(std::uint64_t delivery) {
 void engine::flush_acks() {
     while (ack_head_ < pending_acks_.size() && pending_acks_[ack_head_].holds == 0 &&
            pending_acks_[ack_head_].delivery != delivering_) {
-        append(pending_acks_[ack_head_].reply);
+        send_ack(pending_acks_[ack_head_].reply);
         ++ack_head_;
     }
     if (ack_head_ == pending_acks_.size()) {
@@ -129,6 +129,15 @@ void engine::flush_acks() {
         pending_acks_.erase(pending_acks_.begin(), pending_acks_.begin() + static_cast<std::ptrdiff_t>(ack_head_));
         ack_head_ = 0;
     }
+}
+
+void engine::send_ack(std::span<const std::uint8_t> reply) {
+    // A received QoS 2 id is held in the durable outbox as its PUBREC goes: after delivery
+    // (a crash before it costs a duplicate, never a message answered PUBREC and not
+    // delivered), and only once the application took it (one deferred and never accepted
+    // must be delivered again).
+    if (reply.size() == 4 && reply[0] == 0x50) journal_hold_inbound(static_cast<std::uint16_t>((reply[2] << 8) | reply[3]));
+    append(reply);
 }
 
 void engine::drop_pending_acks() {

@@ -29,6 +29,8 @@ asio::awaitable<std::error_code> engine::connect() {
         tls_ = make_tls_context(opts_.tls, ec);
         if (ec) co_return ec;
     }
+    // The durable outbox: what an earlier run (or process) left unacknowledged goes first.
+    if (auto ec = open_journal()) co_return ec;
     stopping_ = false;
     ever_connected_ = false;
     endpoint_index_ = 0;
@@ -178,6 +180,7 @@ void engine::on_connack(const core::event& e) {
     got_connack_ = true;
     ++stats_.connections;
     if (first_connack_) std::exchange(first_connack_, nullptr)->set();  // connect() holds its own copy
+    journal_connack(e.connack.session_present);
     emit(connection_state::connected, {}, e.connack.session_present);
     // Subscribe again on every connection, also when the server says it kept our session:
     // a broker that restarted from an older save says so too, without the subscriptions

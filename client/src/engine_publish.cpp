@@ -14,7 +14,8 @@ bool engine::can_send_publish(core::qos q) const {
 }
 
 std::error_code engine::send_publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
-                                     bool retain, std::shared_ptr<signal> acked, std::shared_ptr<signal> sent) {
+                                     bool retain, std::shared_ptr<signal> acked, std::shared_ptr<signal> sent,
+                                     std::uint64_t seq) {
     // The encoder checks topic and QoS [MQTT-3.3.2-2, 4.7.3]; nothing is kept if it refuses.
     const core::publish_packet packet{.topic = topic, .payload = payload, .qos = q, .retain = retain};
     const std::size_t size = core::publish_size(packet);
@@ -50,6 +51,8 @@ std::error_code engine::send_publish(std::string_view topic, std::span<const std
     f.sent = std::move(sent);
     watch_sent(f.sent, r.packet_id);
     flights_.bind(entry, r.packet_id);
+    f.seq = seq;
+    journal_bind(seq, r.packet_id);
     return {};
 }
 
@@ -57,7 +60,7 @@ void engine::drain_queue() {
     while (!queue_.empty() && can_send_publish(queue_.front().qos)) {
         queued_message& m = queue_.front();
         // Checked before it was queued, so the encoder accepts it.
-        (void)send_publish(m.topic, m.payload, m.qos, m.retain, std::move(m.acked), std::move(m.sent));
+        (void)send_publish(m.topic, m.payload, m.qos, m.retain, std::move(m.acked), std::move(m.sent), m.seq);
         queue_.pop();
     }
     if (queue_.empty() && queue_empty_) std::exchange(queue_empty_, nullptr)->set();
@@ -73,24 +76,46 @@ asio::awaitable<std::error_code> engine::drain() {
 
 std::error_code engine::publish_now(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
                                     bool retain, std::shared_ptr<signal> acked, std::shared_ptr<signal> sent) {
+    const std::error_code ec = accept_publish(topic, payload, q, retain, std::move(acked), std::move(sent));
+    // power_loss: accepted means on the disk, and a plain call has no batch to wait for.
+    if (!ec && q != core::qos::at_most_once && journal_syncs()) {
+        ++stats_.journal_syncs;
+        return journal_->sync();
+    }
+    return ec;
+}
+
+std::error_code engine::accept_publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
+                                       bool retain, std::shared_ptr<signal> acked, std::shared_ptr<signal> sent) {
     if (payload.size() > opts_.max_message_size) return make_error_code(errc::message_too_large);
     if (state_ == state::idle || state_ == state::stopped || stopping_) return make_error_code(errc::not_connected);
-    if (queue_.empty() && can_send_publish(q)) {
-        return send_publish(topic, payload, q, retain, std::move(acked), std::move(sent));
-    }
-    // Queued: check now what the encoder would check later.
-    if (core::validate_topic_name(topic) != core::error::none || q > core::qos::exactly_once) {
+    const bool now = queue_.empty() && can_send_publish(q);
+    // Checked before it is journaled or queued: what the encoder would refuse later.
+    if ((!now || journal_) &&
+        (core::validate_topic_name(topic) != core::error::none || q > core::qos::exactly_once)) {
         return make_error_code(errc::invalid_argument);
     }
-    if (queue_.size() >= opts_.offline_queue_limit) {
-        if (opts_.overflow == overflow_policy::reject_new || queue_.empty()) return make_error_code(errc::queue_full);
+    const bool full = !now && queue_.size() >= opts_.offline_queue_limit;
+    if (full && (opts_.overflow == overflow_policy::reject_new || queue_.empty())) {
+        return make_error_code(errc::queue_full);
+    }
+    // Journaled before it counts as accepted: a disk error refuses it, nothing is lost.
+    std::uint64_t seq = 0;
+    if (auto ec = journal_publish(topic, payload, q, retain, seq)) return ec;
+    if (now) {
+        const std::error_code ec = send_publish(topic, payload, q, retain, std::move(acked), std::move(sent), seq);
+        if (ec) journal_forget(seq);
+        return ec;
+    }
+    if (full) {
         queued_message& oldest = queue_.front();
         const auto dropped = make_error_code(errc::message_dropped);
         if (oldest.acked) oldest.acked->set(dropped);
         if (oldest.sent) oldest.sent->set(dropped);
+        journal_forget(oldest.seq);  // reported dropped: never sent, not even after a restart
         queue_.pop();
     }
-    queue_.push(topic, payload, q, retain, std::move(acked), std::move(sent));
+    queue_.push(topic, payload, q, retain, std::move(acked), std::move(sent), seq);
     return {};
 }
 
@@ -102,10 +127,20 @@ asio::awaitable<std::error_code> engine::publish(std::shared_ptr<engine> self, s
                                                  bool retain) {
     std::shared_ptr<signal> waiter;
     if (how != wait::none) waiter = self->take_signal();
-    if (const auto ec = self->publish_now(topic, payload, q, retain, how == wait::ack ? waiter : nullptr,
-                                          how == wait::sent ? waiter : nullptr)) {
+    if (const auto ec = self->accept_publish(topic, payload, q, retain, how == wait::ack ? waiter : nullptr,
+                                             how == wait::sent ? waiter : nullptr)) {
         self->give_back(std::move(waiter));
         co_return ec;
+    }
+    if (q != core::qos::at_most_once && self->journal_syncs()) {
+        // power_loss: accepted once on the disk. One fdatasync for every publish of the
+        // batch (group commit); the message may already be on its way meanwhile.
+        auto batch = self->journal_batch();
+        while (!batch->done()) {
+            (void)co_await batch->wait_once();
+            if (!batch->done()) co_return make_error_code(std::errc::operation_canceled);  // our own cancellation
+        }
+        if (batch->result()) co_return batch->result();
     }
     if (!waiter) co_return std::error_code{};
     while (!waiter->done()) {

@@ -46,6 +46,7 @@ void engine::fail_refused(std::uint16_t packet_id) {
         const auto ec = make_error_code(errc::publish_refused);
         if (f->acked) f->acked->set(ec);
         if (f->sent) f->sent->set(ec);
+        journal_forget(f->seq);  // reported failed: never sent again, not even after a restart
         flights_.erase(packet_id);
     }
     (void)session_.abandon_outbound(packet_id);

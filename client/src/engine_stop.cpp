@@ -50,7 +50,9 @@ void engine::fail_all(std::error_code ec) {
     // Reported failed, so never sent again, not even by a later connect(): the application
     // may publish them again itself. Except QoS 2 messages past PUBREC: the server has
     // them, so they are reported delivered, and their PUBREL goes on each connection until
-    // PUBCOMP [MQTT-4.4.0-1] (the session keeps them too).
+    // PUBCOMP [MQTT-4.4.0-1] (the session keeps them too). With persistence the journal keeps
+    // them all (it is closed below, untouched), and the next connect() or process with its
+    // directory sends them: what the durable outbox is for.
     std::vector<std::uint16_t> ids;
     flights_.for_each([&](std::uint16_t id, flight& f) {
         const std::error_code outcome = f.released ? std::error_code{} : ec;
@@ -72,6 +74,7 @@ void engine::fail_all(std::error_code ec) {
     ping_waiters_.clear();
     for (auto& [name, slot] : requests_) slot->done.set(ec);
     if (queue_empty_) std::exchange(queue_empty_, nullptr)->set(ec);
+    close_journal();
 }
 
 }  // namespace tether::client::detail

@@ -59,6 +59,7 @@ void flight_table::release(std::uint32_t entry) noexcept {
     pool_[entry].acked.reset();
     pool_[entry].sent.reset();
     pool_[entry].granted.reset();
+    pool_[entry].seq = 0;
     free_.push_back(entry);
 }
 

@@ -22,6 +22,7 @@ struct flight {
     // A QoS 2 PUBLISH past PUBREC (its PUBREL sent): the server has it. Kept when the
     // client gives up what is in flight, so that its PUBREL goes on [MQTT-4.4.0-1].
     bool released = false;
+    std::uint64_t seq = 0;  // its record in the durable outbox's journal; 0: none
 };
 
 class flight_table {

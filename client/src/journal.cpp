@@ -324,6 +324,17 @@ std::error_code journal::release_inbound(std::uint16_t packet_id) {
     return {};
 }
 
+std::error_code journal::release_all_inbound() {
+    if (auto ec = checked()) return ec;
+    std::vector<std::uint16_t> held;  // rare (a connection without the server's session): may allocate
+    held.reserve(state_.inbound_count());
+    state_.for_each_inbound([&](std::uint16_t id) { held.push_back(id); });
+    for (const std::uint16_t id : held) {
+        if (auto ec = release_inbound(id)) return ec;
+    }
+    return {};
+}
+
 std::error_code journal::sync() {
     if (auto ec = checked()) return ec;
     if (durability_ != durability::power_loss || !dirty_) return {};

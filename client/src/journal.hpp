@@ -27,18 +27,15 @@
 #include <vector>
 
 #include "journal_state.hpp"
+#include "tether/client/options.hpp"
 #include "tether/core/packet.hpp"
 
 namespace tether::client::detail {
 
-enum class durability {
-    // A record is handed to the OS (one write()) before the call returns: it survives the
-    // process crashing or being killed, not the machine losing power.
-    process_crash,
-    // As above, and sync() makes everything written so far survive power loss (fdatasync);
-    // the engine calls it once per batch (group commit) before reporting the batch accepted.
-    power_loss,
-};
+// The levels of options::persistence: process_crash (a record is handed to the OS, one
+// write, before the call returns) and power_loss (as well, sync() makes everything
+// written so far survive power loss: one fdatasync, which the engine shares per batch).
+using durability = tether::client::durability;
 
 struct recovered_message {
     std::uint64_t seq = 0;
@@ -100,6 +97,9 @@ public:
     // (id 0), broken, system.
     [[nodiscard]] std::error_code hold_inbound(std::uint16_t packet_id);
     [[nodiscard]] std::error_code release_inbound(std::uint16_t packet_id);
+    // Releases every held inbound id: the server has no session, so it will send none of
+    // their PUBRELs and may use those ids for new messages. Errors: broken, system.
+    [[nodiscard]] std::error_code release_all_inbound();
 
     // With durability::power_loss, makes every record written so far survive power loss
     // (one fdatasync for all of them); otherwise does nothing. Errors: EIO, broken.

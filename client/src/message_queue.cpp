@@ -3,7 +3,7 @@
 namespace tether::client::detail {
 
 void message_queue::push(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q, bool retain,
-                         std::shared_ptr<signal> acked, std::shared_ptr<signal> sent) {
+                         std::shared_ptr<signal> acked, std::shared_ptr<signal> sent, std::uint64_t seq) {
     if (count_ == slots_.size()) {
         // Full: double, moving the ring so that it starts at 0.
         std::vector<queued_message> bigger(slots_.empty() ? 16 : slots_.size() * 2);
@@ -18,6 +18,7 @@ void message_queue::push(std::string_view topic, std::span<const std::uint8_t> p
     m.retain = retain;
     m.acked = std::move(acked);
     m.sent = std::move(sent);
+    m.seq = seq;
     ++count_;
 }
 

@@ -22,6 +22,7 @@ struct queued_message {
     bool retain = false;
     std::shared_ptr<signal> acked;
     std::shared_ptr<signal> sent;
+    std::uint64_t seq = 0;  // its record in the durable outbox's journal; 0: none
 };
 
 class message_queue {
@@ -31,7 +32,7 @@ public:
 
     // Copies the message into the next slot (reusing that slot's buffers).
     void push(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q, bool retain,
-              std::shared_ptr<signal> acked, std::shared_ptr<signal> sent);
+              std::shared_ptr<signal> acked, std::shared_ptr<signal> sent, std::uint64_t seq = 0);
     [[nodiscard]] queued_message& front() noexcept { return slots_[head_]; }
     // Drops the front; its buffers stay in the ring for later messages.
     void pop() noexcept;

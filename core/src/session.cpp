@@ -2,24 +2,12 @@
 
 #include <cstring>
 
+#include "slot_state.hpp"
 #include "tether/core/decode.hpp"
 
 namespace tether::core {
 
-namespace {
-
-// What an outbound packet id waits for. The order of the first three is the QoS 2 flow.
-enum slot_state : std::uint8_t {
-    awaiting_puback = 1,
-    awaiting_pubrec,
-    awaiting_pubcomp,  // PUBREL sent
-    awaiting_suback,
-    awaiting_unsuback,
-};
-
-constexpr bool is_publish_state(std::uint8_t s) noexcept { return s <= awaiting_pubcomp; }
-
-}  // namespace
+using namespace detail;
 
 session::session(std::span<outbound_slot> outbound, std::span<std::uint16_t> inbound_qos2,
                  std::span<std::uint8_t> rx, session_config config) noexcept

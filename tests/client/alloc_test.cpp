@@ -199,6 +199,47 @@ TEST_P(Allocations, SteadyStatePublishing) {
     });
 }
 
+// The same with the durable outbox on (process_crash): each message is journaled, bound
+// and removed — from buffers that keep their capacity, so nothing per message. A
+// compaction (every 64 KiB or so of dead records) allocates a few times: bounded per 100.
+TEST_P(Allocations, SteadyStatePublishingWithPersistence) {
+    SKIP_UNLESS_COUNTING();
+    const auto q = static_cast<qos>(GetParam());
+    if (q == qos::at_most_once) GTEST_SKIP() << "QoS 0 is never journaled";
+    test::mosquitto_broker broker({.extra_config = "set_tcp_nodelay true"});
+    const auto dir = broker.dir() / "outbox";
+    test::run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        options o = local(broker, "durable");
+        o.window = 100;
+        o.persistence.directory = dir.string();
+        client c(io.get_executor(), o);
+        CO_ASSERT(!(co_await c.connect()));
+        const std::string payload(64, 'x');
+        auto burst = [&](int batches, int per_batch) -> asio::awaitable<void> {
+            for (int b = 0; b < batches; ++b) {
+                for (int i = 0; i < per_batch; ++i) (void)co_await c.publish("durable/t", payload, q, wait::none);
+                (void)co_await c.ping();
+            }
+        };
+        co_await burst(60, 50);
+        std::size_t before = allocations.load();
+        co_await burst(100, 0);
+        const std::size_t pings_only = allocations.load() - before;
+        before = allocations.load();
+        constexpr int batches = 100;
+        constexpr int per_batch = 50;
+        co_await burst(batches, per_batch);
+        const std::size_t with_messages = allocations.load() - before;
+        std::cout << "[ allocs   ] QoS " << GetParam() << " with persistence: " << with_messages << " allocations for "
+                  << batches * per_batch << " messages of 64 B and " << batches << " pings; " << pings_only
+                  << " for the pings alone; journal errors " << c.stats().journal_errors << "\n";
+        const std::size_t allowed = (q == qos::exactly_once ? 2 * batches * per_batch : 0) + batches * per_batch / 100;
+        EXPECT_LE(with_messages, pings_only + 10 + allowed);
+        EXPECT_EQ(c.stats().journal_errors, 0u);
+        EXPECT_FALSE(co_await c.disconnect());
+    });
+}
+
 INSTANTIATE_TEST_SUITE_P(Qos, Allocations, testing::Values(0, 1, 2));
 
 // One at a time with wait::ack (QoS 1, 2) or wait::sent (QoS 0), as a device reporting a

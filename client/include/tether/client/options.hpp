@@ -69,6 +69,25 @@ struct endpoint {
     std::uint16_t port = 1883;
 };
 
+// How much a journaled message survives (docs/PERSISTENCE.md says what each costs).
+enum class durability {
+    // Written to the OS (one write) before publish() reports it accepted: survives the
+    // process crashing or being killed, not a power loss or kernel crash.
+    process_crash,
+    // As above and made durable (fdatasync) before it is reported accepted: survives power
+    // loss. Concurrent publish() calls share one fdatasync (group commit); publish_now()
+    // pays one each.
+    power_loss,
+};
+
+// The durable outbox: every QoS 1/2 message accepted is journaled in `directory` until
+// acknowledged, and a client started again with the same client id and directory sends
+// the unacknowledged ones first, in order. Needs a client id; one client per directory.
+struct persistence_options {
+    std::string directory{};  // empty: off (messages live in memory only)
+    durability level = durability::process_crash;
+};
+
 struct options {
     std::string host = "localhost";  // a name may resolve to several addresses; each is tried
     std::uint16_t port = 1883;
@@ -105,6 +124,8 @@ struct options {
     // inert, and a persistent session gets the messages again after the reconnect. Bounds
     // the memory of an application that never accepts; 0 counts as 1.
     std::size_t max_pending_acks = 1'000;
+    // The durable outbox (docs/PERSISTENCE.md); off by default.
+    persistence_options persistence{};
 
     // TCP connect + TLS handshake + CONNACK, per attempt.
     std::chrono::milliseconds connect_timeout{10'000};

@@ -139,6 +139,19 @@ public:
     // sent its PUBREC (the application did not take the message), so when the server sends
     // that PUBLISH again it is delivered again rather than only answered [MQTT-4.3.3-2].
     void forget_inbound(std::uint16_t packet_id) noexcept { inbound_remove(packet_id); }
+    // The client's durable outbox: puts back, between connections (before the first
+    // connect() of a restarted client), a QoS 1/2 PUBLISH an earlier run had in flight.
+    // Its packet id is held as if sent, in call order, and the next CONNACK resends it:
+    // as PUBREL when `released` (past PUBREC) and the server kept the session, else as a
+    // PUBLISH with DUP (the caller keeps its bytes, as for any publish). Errors:
+    // protocol_violation (the link is not down), invalid_packet_id (0, or in use),
+    // invalid_qos (not 1 or 2), packet_ids_exhausted (no free slot).
+    [[nodiscard]] error restore_publish(std::uint16_t packet_id, qos q, bool released) noexcept;
+    // Puts back, between connections, a received QoS 2 id awaiting PUBREL, so that a
+    // restarted client does not deliver that message again. Errors: invalid_packet_id (0),
+    // inbound_qos2_full (grow the table first with rebind_inbound_qos2), protocol_violation
+    // (the link is not down).
+    [[nodiscard]] error restore_inbound_qos2(std::uint16_t packet_id) noexcept;
 
     // Moves the received QoS 2 ids to other storage, e.g. larger, before the table fills
     // (a full list fails the connection with inbound_qos2_full). False, changing nothing,

@@ -1,0 +1,139 @@
+// The durable outbox (options::persistence, docs/PERSISTENCE.md): the journal opened by
+// connect() and what it held put back — messages that had a packet id into the session
+// and the flight table, to be resent at CONNACK with that id (PUBREL past PUBREC), the
+// rest at the head of the offline queue — and the records that keep it current as
+// messages move: accepted, in the window, past PUBREC, gone.
+//
+// A journal write that fails before a message is accepted refuses the message. One that
+// fails after (its packet id, its PUBREC, its removal) cannot take the acceptance back: the
+// message goes on in memory, the failure is counted (client_stats::journal_errors), and the
+// journal is left behind the truth in the safe direction only — a restart may send such a
+// message once more, never lose it.
+
+#include <asio/post.hpp>
+
+#include "engine.hpp"
+#include "tether/core/encode.hpp"
+
+namespace tether::client::detail {
+
+std::error_code engine::open_journal() {
+    if (opts_.persistence.directory.empty()) return {};
+    // A journal belongs to one client id: without one there is nothing to own it.
+    if (opts_.client_id.empty()) return make_error_code(errc::invalid_argument);
+    auto j = std::make_unique<journal>();
+    journal_recovery rec;
+    if (auto ec = j->open(opts_.persistence.directory, opts_.client_id, opts_.persistence.level, rec)) return ec;
+
+    // The received QoS 2 ids awaiting PUBREL: the table grows to hold them all.
+    while (rec.inbound.size() > session_.inbound_qos2_capacity()) {
+        const std::size_t before = session_.inbound_qos2_capacity();
+        grow_inbound_qos2();
+        if (session_.inbound_qos2_capacity() == before) break;
+    }
+    for (const std::uint16_t id : rec.inbound) (void)session_.restore_inbound_qos2(id);
+
+    // Messages that were in the window go back into it with their packet ids, in order,
+    // while they form the oldest run and fit the window; from the first that does not,
+    // all go to the queue, in order, and get fresh ids when sent.
+    bool to_queue = false;
+    for (recovered_message& m : rec.outbound) {
+        if (!to_queue && m.packet_id != 0 && session_.publishes_in_flight() < opts_.window &&
+            session_.restore_publish(m.packet_id, m.qos, m.released) == core::error::none) {
+            const core::publish_packet p{.topic = m.topic,
+                                         .payload = m.payload,
+                                         .qos = m.qos,
+                                         .retain = m.retain,
+                                         .dup = true,  // it may have gone out before [MQTT-3.3.1-1]
+                                         .packet_id = m.packet_id};
+            flight& f = flights_.insert(m.packet_id);
+            f.is_publish = true;
+            f.seq = m.seq;
+            f.bytes.resize(core::publish_size(p));
+            if (core::encode_publish(p, f.bytes).err == core::error::none) continue;
+            // The journal checked topic and sizes, so this does not happen; if it did, the
+            // message goes by the queue, whose encoder refuses it visibly.
+            flights_.erase(m.packet_id);
+            (void)session_.abandon_outbound(m.packet_id);
+        }
+        to_queue = true;
+        queue_.push(m.topic, m.payload, m.qos, m.retain, nullptr, nullptr, m.seq);
+    }
+    journal_ = std::move(j);
+    return {};
+}
+
+void engine::close_journal() {
+    if (!journal_) return;
+    if (journal_batch_) sync_journal_batch();  // the publishes waiting for it hear how it went
+    journal_.reset();  // closing it releases the directory for the next connect() or process
+}
+
+std::error_code engine::journal_publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
+                                        bool retain, std::uint64_t& seq) {
+    seq = 0;
+    if (!journal_ || q == core::qos::at_most_once) return {};
+    return journal_->append_publish(q, retain, topic, payload, seq);
+}
+
+void engine::journal_bind(std::uint64_t seq, std::uint16_t packet_id) {
+    if (journal_ && seq != 0 && journal_->bind_id(seq, packet_id)) ++stats_.journal_errors;
+}
+
+void engine::journal_pubrec(std::uint16_t packet_id) {
+    if (!journal_) return;
+    const flight* f = flights_.find(packet_id);
+    if (f == nullptr || f->seq == 0) return;
+    if (journal_->mark_pubrec(packet_id)) ++stats_.journal_errors;
+}
+
+void engine::journal_forget(std::uint64_t seq) {
+    if (!journal_ || seq == 0) return;
+    if (journal_->remove(seq)) ++stats_.journal_errors;
+    // Compaction, a little at a time: about one record's worth of copying per removal keeps
+    // the file bounded by what is unacknowledged without holding up the connection.
+    if (journal_->compacting() || journal_->compaction_due()) {
+        bool done = false;
+        if (journal_->compact_step(16 * 1024, done)) ++stats_.journal_errors;
+    }
+}
+
+void engine::journal_hold_inbound(std::uint16_t packet_id) {
+    if (journal_ && journal_->hold_inbound(packet_id)) ++stats_.journal_errors;
+}
+
+void engine::journal_release_inbound(std::uint16_t packet_id) {
+    if (journal_ && journal_->release_inbound(packet_id)) ++stats_.journal_errors;
+}
+
+void engine::journal_connack(bool session_present) {
+    if (!journal_ || session_present) return;
+    // Without its session the server sends none of the held ids' PUBRELs, and may use them
+    // for new messages: held on, they would swallow those.
+    if (journal_->inbound_count() != 0 && journal_->release_all_inbound()) ++stats_.journal_errors;
+    // Messages past PUBREC go again as PUBLISH now (the server forgot them): bound afresh,
+    // they are no longer past PUBREC in the journal either, so that a restart before the
+    // new PUBREC sends the PUBLISH again rather than a PUBREL the server cannot match.
+    flights_.for_each([&](std::uint16_t id, flight& f) {
+        if (f.is_publish && f.seq != 0 && journal_->bind_id(f.seq, id)) ++stats_.journal_errors;
+    });
+}
+
+std::shared_ptr<signal> engine::journal_batch() {
+    if (!journal_batch_) {
+        // Everything journaled before this runs shares its one fdatasync: the publishes of
+        // this turn of the executor, and those of the coroutines that run before it.
+        journal_batch_ = std::make_shared<signal>(ex_);
+        asio::post(ex_, [self = shared_from_this()] { self->sync_journal_batch(); });
+    }
+    return journal_batch_;
+}
+
+void engine::sync_journal_batch() {
+    auto batch = std::exchange(journal_batch_, nullptr);
+    if (!batch) return;  // already synced by close_journal()
+    if (journal_) ++stats_.journal_syncs;
+    batch->set(journal_ ? journal_->sync() : make_error_code(errc::client_stopped));
+}
+
+}  // namespace tether::client::detail
