@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job: set up, build, start a private mosquitto on a free loopback port, and show
-# `tether sub` receiving what `tether pub` sends (QoS 0, 1 and 2, a line per message from
-# stdin), then the two examples talking through the same broker, then the core on its own.
+# The client alone (what scripts/run.sh showed before the cloud): set up, build, start a
+# private mosquitto on a free loopback port, and show `tether sub` receiving what
+# `tether pub` sends (QoS 0, 1 and 2, a line per message from stdin), then the two
+# examples talking through the same broker, then the core on its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -49,6 +49,12 @@ std::optional<presence> parse_presence(std::string_view line) noexcept {
         }
         return checked(p);
     }
+    if (take_prefix(s, "Bad socket read/write on client ")) {
+        // "<id>: <reason>." A TLS link closed without DISCONNECT reads so.
+        const std::size_t colon = s.rfind(": ");
+        if (colon == std::string_view::npos) return std::nullopt;
+        return checked({s.substr(0, colon), false, {}, {}});
+    }
     if (take_prefix(s, "Socket error on client ")) {
         if (!s.ends_with(", disconnecting.")) return std::nullopt;
         return checked({s.substr(0, s.size() - 16), false, {}, {}});

@@ -7,6 +7,7 @@
 //   1795716513: Client dev1 disconnected.
 //   1795716513: Client dev1 closed its connection.
 //   1795716513: Socket error on client dev1, disconnecting.
+//   1795716513: Bad socket read/write on client dev1: Unknown error.
 //   1795716513: Client dev1 has exceeded timeout, disconnecting.
 //
 // The broker's ACL gives the cloud service read access to that topic alone (not the rest

@@ -20,6 +20,13 @@ std::string mosquitto_conf(const broker_settings& s) {
            "# The certificate's CN is the user name the ACL file sees.\n"
            "use_identity_as_username true\n"
         << "acl_file " << s.acl_file.string() << "\n";
+    // mosquitto keeps 1,000 messages per client beyond those in flight by default and drops
+    // the rest, after acknowledging them to their publisher: a burst of device writes
+    // faster than the cloud commits would be lost (tests/e2e/burst_test.cpp). A million
+    // holds any burst a deployment on one machine sees (memory grows while the database is
+    // slower than the devices). Not 0, "no limit": with it mosquitto 2.0.11 closes a
+    // client's link at its second publish that the ACL refuses.
+    out << "max_queued_messages 1000000\n";
     if (!s.persistence_dir.empty()) {
         out << "persistence true\npersistence_location " << s.persistence_dir.string() << "/\n";
     } else {

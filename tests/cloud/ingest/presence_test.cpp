@@ -26,7 +26,8 @@ TEST(IngestPresence, ReadsEveryKindOfDisconnection) {
                              "1: Socket error on client dev1, disconnecting.",
                              "1: Client dev1 has exceeded timeout, disconnecting.",
                              "1: Client dev1 disconnected, not authorised.",
-                             "1: Client dev1 disconnected due to protocol error."}) {
+                             "1: Client dev1 disconnected due to protocol error.",
+                             "1: Bad socket read/write on client dev1: Unknown error."}) {
         const auto p = parse_presence(line);
         ASSERT_TRUE(p) << line;
         EXPECT_EQ(p->client_id, "dev1") << line;
