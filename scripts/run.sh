@@ -30,7 +30,8 @@ show() {
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 step "setup and build (RelWithDebInfo, in build/)"
-bash scripts/setup.sh
+# scripts/test.sh runs this right after its own setup: TETHER_SKIP_SETUP=1 skips apt-get.
+[ "${TETHER_SKIP_SETUP:-}" = 1 ] || bash scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2 --target tether tether-cloud >/dev/null
 tether=$PWD/build/tools/tether
@@ -49,7 +50,7 @@ port=$(free_port)
 web_port=$(free_port)
 
 step "tether-cloud init: CA, broker configuration (TLS on 127.0.0.1:$port), database, device schema, device kit"
-show "$cloud" init "$work/cloud" --port "$port" --web-port "$web_port"
+show "$cloud" init "$work/cloud" --port "$port" --web-port "$web_port" | tee "$work/init.out"
 printf '   the device schema (%s):\n' "\$WORK/cloud/schema.json5"
 grep -E "^ *(namespace|fields|where|dimensions):" "$work/cloud/schema.json5" | sed 's/^ */     /'
 
@@ -87,12 +88,16 @@ printf '   expected from the values: avg 36.25, min 12, max 60, count 8, current
 
 step "the Device Manager"
 printf '   http://127.0.0.1:%s/  (user admin; the password is the one init printed above)\n' "$web_port"
-# ---- SCREENSHOT STEP (the web engineer's part; the lead adds it here) --------------------
-# When cloud/web serves the Device Manager: log in with headless Chromium and save a
-# screenshot of the device's page next to this run's output, e.g.
-#   chromium --headless --no-sandbox --disable-gpu --window-size=1280,900 \
-#     --screenshot="$PWD/build/run-device-manager.png" "http://127.0.0.1:$web_port/..."
-# ------------------------------------------------------------------------------------------
+# The device stays connected meanwhile (tether device run), so the page shows it online.
+"$tether" device run "$work/device" >"$work/device-run.out" 2>&1 &
+device_pid=$!
+shot=$PWD/build/run-device-manager.png
+password=$(sed -n 's/.*admin password (shown only now, stored as a hash): //p' "$work/init.out")
+thing=$(sed -n 's/.*"thing": "\(.*\)".*/\1/p' "$work/device/config/provision.json5")
+printf '   headless Chromium signs in and opens the device %s (scripts/screenshot.py)\n' "$thing"
+python3 scripts/screenshot.py "http://127.0.0.1:$web_port" "$password" "$thing" "$shot" --period 300
+printf '   screenshot of its page: %s\n' "${shot#$PWD/}"
+kill -TERM "$device_pid" 2>/dev/null; wait "$device_pid" 2>/dev/null || true
 
 if $serve; then
   step "serving: the cloud stays up (devices: copy \$WORK/cloud/kit; TLS on 127.0.0.1:$port). Ctrl-C stops it."

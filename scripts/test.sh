@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: set up, then
 #   1. build with g++ (-Werror) and run the unit tests,
+#   1b. run the main job, scripts/run.sh (device -> cloud -> Device Manager, a screenshot),
 #   2. build again with ASan + UBSan and run them again (the broker suites, which start
 #      RabbitMQ, NATS and a NATS cluster, run once, in step 1),
 #   3. build the core for a Cortex-M4 and check it needs no heap or exceptions, and its size,
@@ -31,6 +32,10 @@ echo "== unit tests (g++ $(g++ -dumpfullversion))"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2
 run_ctest build
+
+echo "== the main job (the README's first command): device -> cloud -> Device Manager"
+TETHER_SKIP_SETUP=1 bash scripts/run.sh
+passed=$((passed + 1))
 
 echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTETHER_SANITIZE=ON >/dev/null
