@@ -139,13 +139,17 @@ void engine::process_events() {
         case core::event_type::resend_publish:
         case core::event_type::resend_subscribe:
         case core::event_type::resend_unsubscribe:
+            // A PUBLISH again: the server had no session, so a message past PUBREC is no
+            // longer in its hands (cleared before a hold, which a stop may outlast).
+            if (e.type == core::event_type::resend_publish) {
+                if (flight* f = flights_.find(e.packet_id)) f->released = false;
+            }
             if (e.type == core::event_type::resend_publish && probe_.hold(e.packet_id)) {
                 held_resends_.push_back(e.packet_id);  // after the probe's acknowledgement
                 break;
             }
             if (flight* found = flights_.find(e.packet_id)) {
                 flight& f = *found;
-                f.released = false;  // a PUBLISH again: the server had no session
                 if (f.is_publish) core::mark_dup(f.bytes);  // [MQTT-3.3.1-1]
                 append(f.bytes);
                 if (f.sent && !f.sent->done()) watch_sent(f.sent, e.packet_id);

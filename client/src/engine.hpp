@@ -164,6 +164,7 @@ private:
     void journal_bind(std::uint64_t seq, std::uint16_t packet_id);
     void journal_pubrec(std::uint16_t packet_id);
     void journal_forget(std::uint64_t seq);
+    void journal_compact_a_little();
     void journal_hold_inbound(std::uint16_t packet_id);
     void journal_release_inbound(std::uint16_t packet_id);
     void journal_connack(bool session_present);

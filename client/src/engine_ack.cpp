@@ -60,7 +60,10 @@ bool engine::deliver(const core::event& e) {
     const bool acknowledged = !e.reply.empty();  // QoS 1 and 2
     if (acknowledged &&
         pending_acks_.size() - ack_head_ >= std::max<std::size_t>(opts_.max_pending_acks, 1)) {
-        // Not delivered: the server sends it again after the reconnect, with the rest.
+        // Not delivered: the server sends it again after the reconnect, with the rest. The
+        // session already holds a QoS 2 id: forgotten, so that copy is delivered, not only
+        // answered.
+        if (e.message.qos == core::qos::exactly_once) session_.forget_inbound(e.packet_id);
         fail_connection(make_error_code(errc::too_many_pending_acks));
         return false;
     }
@@ -85,7 +88,9 @@ bool engine::deliver(const core::event& e) {
 }
 
 bool engine::defer_ack(std::uint64_t delivery) {
-    if (delivery == 0 || delivery != delivering_) return false;
+    // After a handler of the same message rejected it (the link is failing and what it owed
+    // is dropped), there is nothing to defer: the server sends the message again.
+    if (delivery == 0 || delivery != delivering_ || link_failed_) return false;
     if (ack_head_ < pending_acks_.size() && pending_acks_.back().delivery == delivery) {
         ++pending_acks_.back().holds;  // another handler of the same message
         return true;

@@ -38,6 +38,18 @@ std::error_code engine::open_journal() {
     // all go to the queue, in order, and get fresh ids when sent.
     bool to_queue = false;
     for (recovered_message& m : rec.outbound) {
+        if (!to_queue && m.packet_id != 0) {
+            if (flight* kept = flights_.find(m.packet_id); kept != nullptr && kept->is_publish) {
+                // Still here from this engine's last connection (past PUBREC, kept at the
+                // stop with its session slot): the same message, whose PUBREL the session
+                // resends. Putting it back again would publish it twice.
+                kept->seq = m.seq;
+                continue;
+            }
+            // A session slot with no flight (none sends anything for it) gives way to the
+            // message; for an id not in use this does nothing.
+            (void)session_.abandon_outbound(m.packet_id);
+        }
         if (!to_queue && m.packet_id != 0 && session_.publishes_in_flight() < opts_.window &&
             session_.restore_publish(m.packet_id, m.qos, m.released) == core::error::none) {
             const core::publish_packet p{.topic = m.topic,
@@ -49,6 +61,7 @@ std::error_code engine::open_journal() {
             flight& f = flights_.insert(m.packet_id);
             f.is_publish = true;
             f.seq = m.seq;
+            f.released = m.released;  // kept, and its PUBREL sent, if a connect() fails
             f.bytes.resize(core::publish_size(p));
             if (core::encode_publish(p, f.bytes).err == core::error::none) continue;
             // The journal checked topic and sizes, so this does not happen; if it did, the
@@ -90,8 +103,13 @@ void engine::journal_pubrec(std::uint16_t packet_id) {
 void engine::journal_forget(std::uint64_t seq) {
     if (!journal_ || seq == 0) return;
     if (journal_->remove(seq)) ++stats_.journal_errors;
-    // Compaction, a little at a time: about one record's worth of copying per removal keeps
-    // the file bounded by what is unacknowledged without holding up the connection.
+    journal_compact_a_little();
+}
+
+void engine::journal_compact_a_little() {
+    // Compaction, a little at a time: about one record's worth of copying per removal or
+    // release keeps the file bounded by what is unacknowledged and unreleased without
+    // holding up the connection (a client receiving QoS 2 and publishing none included).
     if (journal_->compacting() || journal_->compaction_due()) {
         bool done = false;
         if (journal_->compact_step(16 * 1024, done)) ++stats_.journal_errors;
@@ -103,7 +121,9 @@ void engine::journal_hold_inbound(std::uint16_t packet_id) {
 }
 
 void engine::journal_release_inbound(std::uint16_t packet_id) {
-    if (journal_ && journal_->release_inbound(packet_id)) ++stats_.journal_errors;
+    if (!journal_) return;
+    if (journal_->release_inbound(packet_id)) ++stats_.journal_errors;
+    journal_compact_a_little();
 }
 
 void engine::journal_connack(bool session_present) {

@@ -369,10 +369,18 @@ event session::handle(const incoming_packet& in, millis now) noexcept {
             r.message = in.publish;
             return r;
         }
-        // QoS 2: deliver once, then only PUBREC until PUBREL releases the id [MQTT-4.3.3-2].
-        if (inbound_has(in.packet_id)) return reply(event_type::send, packet_type::pubrec, in.packet_id);
-        if (in_count_ == inbound_qos2_capacity()) return fail(error::inbound_qos2_full);
-        inbound_add(in.packet_id);
+        // QoS 2: deliver once, then only PUBREC until PUBREL releases the id [MQTT-4.3.3-2]
+        // for a PUBLISH sent again, which has DUP set [MQTT-3.3.1-1]. Without DUP the
+        // server began a new message under the id, so it had finished the old one (a broker
+        // that lost our PUBREC's state, say, and never sends its PUBREL): delivered, not
+        // swallowed. A message is lost never; only a server breaking the DUP rule gets a
+        // duplicate.
+        if (!inbound_has(in.packet_id)) {
+            if (in_count_ == inbound_qos2_capacity()) return fail(error::inbound_qos2_full);
+            inbound_add(in.packet_id);
+        } else if (in.publish.dup) {
+            return reply(event_type::send, packet_type::pubrec, in.packet_id);
+        }
         event r = reply(event_type::message, packet_type::pubrec, in.packet_id);
         r.message = in.publish;
         return r;

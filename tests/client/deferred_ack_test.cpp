@@ -126,9 +126,10 @@ TEST(DeferredAck, Qos2PubrecWaitsForAcceptAndADuplicateIsNotAnsweredBeforeIt) {
         CO_ASSERT(co_await subscribe_to(c, "t", qos::exactly_once, std::move(h)));
         server.publish("t", "x", 2, 7);
         CO_ASSERT(co_await eventually([&] { return tokens.size() == 1; }));
-        // The same PUBLISH again on this connection: a PUBREC for it now would tell the
-        // server the message is taken before the handler said so.
-        server.publish("t", "x", 2, 7);
+        // The same PUBLISH again (DUP set, as a server sends it again) on this connection: a
+        // PUBREC for it now would tell the server the message is taken before the handler
+        // said so.
+        server.publish("t", "x", 2, 7, true);
         CO_ASSERT(!(co_await c.ping()));
         EXPECT_TRUE(server.ids(1, pubrec).empty());
         EXPECT_EQ(tokens.size(), 1u);  // exactly once
@@ -238,6 +239,35 @@ TEST(DeferredAck, PastTheLimitTheConnectionClosesAndTheMessagesComeAgain) {
         EXPECT_TRUE(server.ids(1, puback).empty());
         EXPECT_EQ(server.ids(2, puback), (std::vector<std::uint16_t>{1, 2, 3, 4}));
         for (auto& k : kept) EXPECT_EQ(k.accept(), make_error_code(errc::connection_lost));
+    });
+}
+
+// At QoS 2 the session holds a message's id before the limit refuses to deliver it: the id
+// is forgotten, so the server's copy on the next connection (DUP set) is delivered, not
+// only answered PUBREC and lost.
+TEST(DeferredAck, PastTheLimitAQos2MessageIsDeliveredWhenSentAgain) {
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        scripted_server server(io);
+        options o = persistent(server.port());
+        o.max_pending_acks = 1;
+        client c(io.get_executor(), o);
+        std::vector<deferred_ack> kept;  // never accepted, on the first connection
+        std::vector<delivery> seen;
+        CO_ASSERT(!(co_await c.connect()));
+        message_handler h = [&](const message& m) {
+            seen.push_back({std::string(m.text()), m.dup, c.stats().connections});
+            if (c.stats().connections == 1) kept.push_back(m.defer_ack());
+        };
+        CO_ASSERT(co_await subscribe_to(c, "t", qos::exactly_once, std::move(h)));
+        server.publish("t", "1", 2, 1);
+        server.publish("t", "2", 2, 2);
+        CO_ASSERT(co_await eventually([&] { return server.ids(2, pubrec).size() == 2; }));
+        std::vector<std::string> second;
+        for (const auto& d : seen) {
+            if (d.connection == 2) second.push_back(d.payload);
+        }
+        EXPECT_EQ(second, (std::vector<std::string>{"1", "2"}));
+        EXPECT_TRUE(server.ids(1, pubrec).empty());
     });
 }
 

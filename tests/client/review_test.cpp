@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <asio/detached.hpp>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -187,6 +190,41 @@ TEST(Review, AMessagePastPubrecWhenTheClientGivesUpIsDeliveredAndItsPubrelGoesOn
         EXPECT_EQ(server.ids(2, test::pubrel), (std::vector<std::uint16_t>{id}));
         EXPECT_TRUE(server.ids(2, test::publish_type).empty());
     });
+}
+
+// (i) with the durable outbox: the journal also holds the message past PUBREC. The next
+// connect() finds it still in the engine (kept at the stop): its PUBREL goes, and it is not
+// put back a second time as a PUBLISH (the server would deliver it twice).
+TEST(Review, WithPersistenceAMessagePastPubrecIsNotPublishedAgainAtTheNextConnect) {
+    const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                      ("tether-review-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        scripted_server server(io);
+        server.pubcomp_from = 2;  // the first connection never answers PUBREL
+        options o = persistent(server.port());
+        o.persistence.directory = dir.string();
+        client c(io.get_executor(), o);
+        CO_ASSERT(!(co_await c.connect()));
+        std::optional<std::error_code> outcome;
+        asio::co_spawn(io, publish_into(&c, qos::exactly_once, &outcome), asio::detached);
+        CO_ASSERT(co_await eventually([&] { return server.ids(1, test::pubrel).size() == 1; }));
+        const std::uint16_t id = server.ids(1, test::pubrel)[0];
+        EXPECT_EQ(co_await c.disconnect(100ms), make_error_code(errc::timeout));
+        CO_ASSERT(co_await eventually([&] { return outcome.has_value(); }));
+        std::error_code again = make_error_code(errc::already_connected);
+        for (int i = 0; i < 500 && again == make_error_code(errc::already_connected); ++i) {
+            again = co_await c.connect();
+            if (again == make_error_code(errc::already_connected)) co_await test::sleep_for(10ms);
+        }
+        CO_ASSERT(!again);
+        CO_ASSERT(co_await eventually([&] { return c.in_flight() == 0; }));
+        CO_ASSERT(!(co_await c.ping()));  // anything else connection 2 carried came before
+        EXPECT_EQ(server.ids(2, test::pubrel), (std::vector<std::uint16_t>{id}));
+        EXPECT_TRUE(server.ids(2, test::publish_type).empty());
+        EXPECT_FALSE(co_await c.disconnect(5s));
+    });
+    std::filesystem::remove_all(dir);
 }
 
 // (h) The probe counted a strike for any close while it was in flight, also when other

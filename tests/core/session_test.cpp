@@ -424,6 +424,22 @@ TEST(SessionInbound, Qos2IsDeliveredExactlyOnce) {
               (std::vector{message_event("a", "new", qos::exactly_once, 5, pubrec(5))}));
 }
 
+// A PUBLISH without DUP under an id still held is a new message (the server finished the
+// old one without our seeing its PUBREL: a broker that lost that state): delivered, and
+// answered PUBREC. Only a resend (DUP 1) is answered without delivery.
+TEST(SessionInbound, ANewMessageUnderAHeldIdIsDeliveredNotSwallowed) {
+    client c;
+    c.connect_accepted();
+    ASSERT_EQ(c.feed(publish("a", "first", qos::exactly_once, 5)).size(), 1u);
+    EXPECT_EQ(c.feed(publish("a", "second", qos::exactly_once, 5)),
+              (std::vector{message_event("a", "second", qos::exactly_once, 5, pubrec(5))}));
+    EXPECT_EQ(c.s.inbound_qos2_count(), 1u);  // held once
+    EXPECT_EQ(c.feed(publish("a", "second", qos::exactly_once, 5, true)),
+              (std::vector{ev(event_type::send, 5, pubrec(5))}));
+    EXPECT_EQ(c.feed(pubrel(5)), (std::vector{ev(event_type::send, 5, pubcomp(5))}));
+    EXPECT_EQ(c.s.inbound_qos2_count(), 0u);
+}
+
 TEST(SessionInbound, PubrelForAnUnknownIdIsAnsweredWithPubcomp) {
     client c;  // [MQTT-4.3.3-2]
     c.connect_accepted();
