@@ -32,13 +32,7 @@ using test::puback;
 using test::pubrec;
 using test::pubcomp;
 
-options persistent(std::uint16_t port) {
-    options o = test::loopback(port, "acker");
-    o.clean_session = false;
-    o.reconnect.initial_delay = 10ms;
-    o.reconnect.max_delay = 20ms;
-    return o;
-}
+options persistent(std::uint16_t port) { return test::persistent_to(port, "acker"); }
 
 // What a handler saw: the payload, dup, and the connection it came on.
 struct delivery {

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "../support/loopback.hpp"
+#include "tether/client/options.hpp"
 #include "use_tuple.hpp"
 
 namespace tether::test {
@@ -260,5 +262,15 @@ private:
     std::vector<std::vector<std::uint8_t>> held_acks_;
     std::vector<std::uint16_t> held_unsubacks_;
 };
+
+// A persistent session (clean_session false) to a server on `port` that reconnects at
+// once: what the tests of a scripted server's reconnections use.
+inline client::options persistent_to(std::uint16_t port, const char* client_id) {
+    client::options o = loopback(port, client_id);
+    o.clean_session = false;
+    o.reconnect.initial_delay = std::chrono::milliseconds(10);
+    o.reconnect.max_delay = std::chrono::milliseconds(20);
+    return o;
+}
 
 }  // namespace tether::test
