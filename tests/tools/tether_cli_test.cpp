@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../support/broker.hpp"
+#include "../support/certs.hpp"
 #include "../support/process.hpp"
 
 namespace tether::test {
@@ -341,6 +342,36 @@ TEST(TetherCli, ReadsMosquittosOptionsFileAsMosquittoDoes) {
     EXPECT_EQ(bad.status, 1);
     EXPECT_NE(bad.err.find((dir / "mosquitto_sub").string()), std::string::npos) << bad.err;
     std::filesystem::remove_all(dir);
+}
+
+// --capath trusts the CAs of a hashed folder (openssl rehash), as mosquitto_pub's does: a
+// folder with the broker's CA connects, one with another CA does not (so the flag is not
+// ignored, and verification is not off). --tls-use-os-certs trusts the system's CAs, which
+// do not include this test's CA: refused, unless --cafile adds it.
+TEST(TetherCli, TlsCapathAndOsCertsChooseWhatIsTrusted) {
+    test::test_certs certs;
+    mosquitto_broker b({.tls_cert = certs.server_cert, .tls_key = certs.server_key});
+    const std::string port = std::to_string(b.port());
+    auto hashed_folder = [&](const std::string& name, const std::string& ca) {
+        const std::filesystem::path d = certs.dir / name;
+        std::filesystem::create_directories(d);
+        std::filesystem::copy_file(ca, d / "ca.pem");
+        EXPECT_EQ(run({"/usr/bin/openssl", "rehash", d.string()}).status, 0);
+        return d.string();
+    };
+    const std::string good = hashed_folder("good-capath", certs.ca);
+    const std::string other = hashed_folder("other-capath", certs.other_ca);
+    auto pub = [&](std::vector<std::string> tls) {
+        std::vector<std::string> a{tether, "pub", "-h", "localhost", "-p", port, "-t", "t", "-m", "x", "-q", "1"};
+        a.insert(a.end(), tls.begin(), tls.end());
+        return run(a, "", 20s);
+    };
+    const auto trusted = pub({"--capath", good});
+    EXPECT_EQ(trusted.status, 0) << trusted.err;
+    EXPECT_NE(pub({"--capath", other}).status, 0);
+    EXPECT_NE(pub({"--tls-use-os-certs"}).status, 0);
+    const auto both = pub({"--tls-use-os-certs", "--cafile", certs.ca});
+    EXPECT_EQ(both.status, 0) << both.err;
 }
 
 TEST(TetherCli, RandomFilterAtFullChancePrintsEverything) {
