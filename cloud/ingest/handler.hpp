@@ -94,6 +94,12 @@ public:
     // Told of every batch right after it commits, on the handler's thread, before handle()
     // returns: Store writes and metric values as stored (the web part's live updates).
     // One observer; a new one replaces the last. It must not throw.
+    // The device schema from now on (a null one: no Store metrics). Written messages
+    // already committed keep what the old one fed.
+    void replace_schema(std::shared_ptr<const metrics::schema> s) {
+        schema_ = s ? std::move(s) : std::make_shared<const metrics::schema>();
+    }
+
     using commit_observer = std::function<void(const storage::batch& committed)>;
     void observe_commits(commit_observer o) { observer_ = std::move(o); }
 

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include <nlohmann/json.hpp>
 
 #include "cloud_run.hpp"
@@ -45,6 +48,43 @@ TEST(Loop, ADeviceFromTheKitProvisionsWritesReadsAndGetsAMetricFromTheSchema) {
     // A metric set directly, read back.
     ok(c, "metric", {"Temp", "21.5"});
     EXPECT_EQ(ok(c, "metric-get", {"Temp", "--statistic", "max"}), "21.5\n");
+}
+
+// The device schema is replaced while run runs: SIGHUP reads the file again. A schema that
+// does not load is refused with a clear line, and the one in use stays.
+TEST(Loop, SighupReplacesTheDeviceSchemaAndABadOneIsRefused) {
+    cloud_run c;
+    c.start();
+    ok(c, "set", {"model", "Acme Rocket"});  // provisions
+
+    // A second metric, Mem, from Store writes of key mem.
+    std::string text;
+    {
+        std::ifstream in(c.dir() / "schema.json5");
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    const std::string cpu_metric = "fields: [{CPU: 'value'}],\n                where: 'key == \"cpu\"',";
+    const auto at = text.find(cpu_metric);
+    ASSERT_NE(at, std::string::npos) << text;
+    std::string two = text;
+    two.insert(text.find("metrics: [") + std::string("metrics: [").size(),
+               "\n            {namespace: 'Embedthis/Device', fields: [{Mem: 'value'}], where: 'key == \"mem\"',"
+               " dimensions: [{Device: 'deviceId'}]},");
+    std::ofstream(c.dir() / "schema.json5") << two;
+    c.process().kill(SIGHUP);
+    ASSERT_TRUE(wait_until([&] { return c.process().err().find("schema replaced") != std::string::npos; }, 30s))
+        << c.process().err();
+    ok(c, "set", {"mem", "42", "--type", "number"});
+    EXPECT_EQ(ok(c, "metric-get", {"Mem", "--statistic", "max"}), "42\n");
+
+    // A bad where: refused, and Mem still fed.
+    std::ofstream(c.dir() / "schema.json5") << "{Store: {metrics: [{namespace: 'N', fields: [{X: 'value'}], where: 'key =='}]}}";
+    c.process().kill(SIGHUP);
+    ASSERT_TRUE(wait_until([&] { return c.process().err().find("schema not replaced") != std::string::npos; }, 30s))
+        << c.process().err();
+    ok(c, "set", {"mem", "50", "--type", "number"});
+    EXPECT_EQ(ok(c, "metric-get", {"Mem", "--statistic", "max"}), "50\n");
+    EXPECT_TRUE(alive(c.broker_pid()));
 }
 
 TEST(Loop, RunStopsCleanlyOnSigterm) {

@@ -29,6 +29,7 @@
 #include "provisioning/deployment.hpp"
 #include "storage/sql_registry.hpp"
 #include "tether/json5/json5.hpp"
+#include "schema_source.hpp"
 #include "web_wiring.hpp"
 
 namespace tether::tools::cloud {
@@ -91,19 +92,16 @@ int serve(const fs::path& dir, bool broker_running) {
     prov::provisioning_service provisioning(ca, registry, ps);
 
     // The device schema, when cloud.json5 names one (schema: 'schema.json5'): its Store
-    // metrics. Without one, Store writes feed no metric; metric/set works either way.
-    auto schema = std::make_shared<const tether::cloud::metrics::schema>();
-    if (const auto s = settings.find("schema"); s != settings.end()) {
-        auto loaded = tether::cloud::metrics::schema::load(tether::json5::parse_file(dir / s->get<std::string>()));
-        if (!loaded) {
-            std::cerr << "Error: schema: " << loaded.err().message << "\n";
-            return 1;
-        }
-        schema = std::make_shared<const tether::cloud::metrics::schema>(std::move(loaded).value());
+    // metrics. SIGHUP reads it again (schema_source.hpp).
+    const auto schema_key = settings.find("schema");
+    schema_source schema(schema_key != settings.end() ? dir / schema_key->get<std::string>() : fs::path());
+    if (auto e = schema.load()) {
+        std::cerr << "Error: schema: " << *e << "\n";
+        return 1;
     }
 
     auto log = [](std::string_view line) { std::cerr << line << "\n"; };
-    tether::cloud::ingest::handler handler(db, registry, provisioning, schema, log);
+    tether::cloud::ingest::handler handler(db, registry, provisioning, schema.current(), log);
 
     broker_process mosquitto(layout.broker_dir() / "mosquitto.pid");
     if (!broker_running) start_own_broker(mosquitto, layout.broker_conf(), handler, db);
@@ -152,7 +150,21 @@ int serve(const fs::path& dir, bool broker_running) {
                       << "Stop with Ctrl-C." << std::endl;
         },
         asio::detached);
+    // SIGHUP: the device schema again, for the ingest (this thread) and the web part.
+    asio::signal_set hangups(io, SIGHUP);
+    std::function<void(const std::error_code&, int)> on_hangup = [&](const std::error_code& ec, int) {
+        if (ec) return;
+        if (auto e = schema.load()) {
+            std::cerr << "schema not replaced: " << *e << "\n";
+        } else {
+            handler.replace_schema(schema.current());
+            std::cerr << "schema replaced from " << schema.file().string() << "\n";
+        }
+        hangups.async_wait(on_hangup);
+    };
+    hangups.async_wait(on_hangup);
     signals.async_wait([&](const std::error_code& ec, int) {
+        hangups.cancel();
         if (ec) return;
         web.stop();  // ends the event streams before the service goes
         asio::co_spawn(

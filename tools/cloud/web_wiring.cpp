@@ -115,7 +115,7 @@ web_part::web_part(web_inputs in)
         });
     };
     server_ = std::make_unique<web::server>(
-        settings_, in_.db, [schema = in_.schema] { return schema; }, changes_, std::move(act));
+        settings_, in_.db, [&schema = in_.schema] { return schema.current(); }, changes_, std::move(act));
 }
 
 web_part::~web_part() { stop(); }

@@ -15,6 +15,7 @@
 #include "ingest/service.hpp"
 #include "provisioning/deployment.hpp"
 #include "provisioning/provisioning_service.hpp"
+#include "schema_source.hpp"
 #include "web/server.hpp"
 
 namespace tether::tools::cloud {
@@ -24,7 +25,7 @@ struct web_inputs {
     const nlohmann::json& settings;  // cloud.json5
     const tether::cloud::provisioning::deployment_layout& layout;
     tether::cloud::storage::database& db;
-    std::shared_ptr<const tether::cloud::metrics::schema> schema;
+    const schema_source& schema;  // the one in use, replaced on SIGHUP
     tether::cloud::ingest::handler& handler;
     tether::cloud::provisioning::registry& registry;
     tether::cloud::provisioning::provisioning_service& provisioning;
