@@ -1,5 +1,7 @@
 #include "journal.hpp"
 
+#include <filesystem>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -10,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
 #include "journal_crc32c.hpp"
@@ -92,6 +95,13 @@ std::error_code journal::open(const std::string& dir, std::string_view client_id
     durability_ = d;
     const bool sync = d == durability::power_loss;
 
+    // The folders above it are made as needed (with the process's umask); the journal's own
+    // is private to the user.
+    if (const auto parent = std::filesystem::path(dir).parent_path(); !parent.empty()) {
+        std::error_code made;
+        std::filesystem::create_directories(parent, made);
+        if (made) return made;
+    }
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return last_error();
     // A compaction that a crash interrupted: the journal itself is still whole.
     if (::unlink(tmp_path_.c_str()) != 0 && errno != ENOENT) return last_error();

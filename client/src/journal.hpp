@@ -65,7 +65,7 @@ public:
     journal(const journal&) = delete;
     journal& operator=(const journal&) = delete;
 
-    // Opens (creating it and the directory if missing) the journal in `dir` for
+    // Opens (creating it, the directory and the folders above it if missing) the journal in `dir` for
     // `client_id`, and fills `rec` with what it holds. A compaction that a crash
     // interrupted is discarded (the old file is still whole). Errors:
     //   journal_errc::other_client   the directory holds another client id's journal

@@ -256,6 +256,13 @@ mqtt_settings read_mqtt(const reader& r) {
     m.cert = r.auto_path(effective(r, {"certificate", "cert"}, "cert"));
     m.key = r.auto_path(effective(r, {"key"}, "key"));
     m.client_id = r.auto_string(effective(r, {"id", "thing"}, "client"));
+    m.persist = r.path_at("mqtt.persist");
+    if (auto level = r.string_at("mqtt.persistLevel")) {
+        if (*level != "process_crash" && *level != "power_loss") {
+            r.fail("mqtt.persistLevel", "expected 'process_crash' or 'power_loss', got \"" + *level + "\"");
+        }
+        m.persist_power_loss = *level == "power_loss";
+    }
     return m;
 }
 

@@ -151,6 +151,14 @@ asio::awaitable<std::error_code> device::connect_own_identity(bool& identity_ref
     id_ = config_.mqtt.client_id.value;
     if (id_.empty()) id_ = config_.device.id.value;
     auto opts = detail::client_options(config_, id_, config_.mqtt.cert.value, config_.mqtt.key.value);
+    // The durable outbox of this identity (not the claim connection's): Store writes and
+    // metrics accepted while offline survive a restart. A journal belongs to one client id,
+    // so a device provisioned again starts a journal of its own beside the old one.
+    if (!config_.mqtt.persist.empty()) {
+        opts.persistence.directory = (config_.mqtt.persist / id_).string();
+        opts.persistence.level =
+            config_.mqtt.persist_power_loss ? client::durability::power_loss : client::durability::process_crash;
+    }
     opts.reconnect = options_.reconnect;
     opts.keep_alive_s = options_.keep_alive_s;
     if (client_) retired_.push_back(std::move(client_));

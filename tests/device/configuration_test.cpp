@@ -215,6 +215,17 @@ TEST_F(Configuration, ProvisionSettings) {
     expect_error(R"(config/ioto.json5: provision.root: expected 'tether' or 'aws', got "azure")");
 }
 
+TEST_F(Configuration, PersistIsAFolderOfTheDeviceAndItsLevelIsChecked) {
+    write("ioto.json5", R"({mqtt: {persist: 'state/outbox', persistLevel: 'power_loss'}})");
+    const auto c = load_configuration(dir_);
+    EXPECT_EQ(c.mqtt.persist, dir_ / "state" / "outbox");
+    EXPECT_TRUE(c.mqtt.persist_power_loss);
+    write("ioto.json5", R"({mqtt: {}})");
+    EXPECT_TRUE(load_configuration(dir_).mqtt.persist.empty());
+    write("ioto.json5", R"({mqtt: {persist: 'o', persistLevel: 'disk'}})");
+    expect_error(R"(config/ioto.json5: mqtt.persistLevel: expected 'process_crash' or 'power_loss', got "disk")");
+}
+
 TEST_F(Configuration, BothNameAndAliasInOneFile) {
     write("ioto.json5", R"({mqtt: {cert: 'a', certificate: 'b'}})");
     expect_error("config/ioto.json5: mqtt.certificate: both 'cert' and its alias 'certificate' are set");

@@ -55,6 +55,37 @@ TEST(Store, SetThenGetEachType) {
     });
 }
 
+// mqtt.persist: a Store write accepted while the broker is away is journaled; the device
+// object is gone (as after a crash or a reboot) before it could be sent, and a new one
+// made from the same directory sends it once the broker is back.
+TEST(Store, AWriteAcceptedOfflineSurvivesTheDeviceWithPersist) {
+    tether::test::mosquitto_broker broker;
+    test::temp_dir t;
+    std::filesystem::create_directories(t.path / "config");
+    test::write_text(t.path / "config" / "ioto.json5",
+                     "{ mqtt: { endpoint: 'mqtt://127.0.0.1:" + std::to_string(broker.port()) +
+                         "', cert: 'certs/x.crt', key: 'certs/x.key', client: 'dev1', persist: 'state/outbox' } }");
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        {
+            device dev(io.get_executor(), t.path);
+            CO_ASSERT(!(co_await dev.start()));
+            broker.stop(SIGKILL);
+            CO_ASSERT(!(co_await dev.set("offline", std::string("kept"))));  // accepted: journaled
+            co_await dev.stop();
+        }
+        EXPECT_TRUE(std::filesystem::exists(t.path / "state" / "outbox" / "dev1"));
+        broker.start();
+        scripted_store cloud;
+        CO_ASSERT(co_await cloud.start(io, broker.port()));
+        device again(io.get_executor(), t.path);
+        CO_ASSERT(!(co_await again.start()));
+        CO_ASSERT(co_await tether::test::eventually([&] { return cloud.items.contains("offline"); }, 30s));
+        EXPECT_EQ(cloud.items["offline"]["value"], "kept");
+        co_await again.stop();
+        (void)co_await cloud.mqtt->disconnect();
+    });
+}
+
 TEST(Store, NotFoundWrongTypeCloudErrorAndTimeout) {
     tether::test::mosquitto_broker broker;
     test::temp_dir t;

@@ -52,6 +52,11 @@ struct mqtt_settings {
     maybe_auto<std::filesystem::path> cert;     // absolute when set
     maybe_auto<std::filesystem::path> key;      // absolute when set
     maybe_auto<std::string> client_id;          // client, or the provisioned id / thing
+    // The durable outbox (docs/PERSISTENCE.md): `persist`, a folder (absolute; relative
+    // paths are the device directory's), empty: off. Each identity gets its own journal in
+    // it, named by its client id. `persistLevel`: 'process_crash' (default) or 'power_loss'.
+    std::filesystem::path persist;
+    bool persist_power_loss = false;
 };
 
 // The provision section: how to provision (ioto.json5) and what provisioning gave
@@ -86,7 +91,8 @@ struct configuration {
 // port a number or digit string 1-65535, alpn a string or array of strings); an endpoint that
 // is not a host, host:port, mqtt://host[:port] or mqtts://host[:port] (any other scheme,
 // a path, an empty host, a bad port); 'auto' where it means nothing (ca, alpn, provision
-// keys); root other than 'tether' or 'aws'; both a name and its alias in one mqtt section.
+// keys); root other than 'tether' or 'aws'; both a name and its alias in one mqtt section;
+// a persistLevel other than 'process_crash' or 'power_loss'.
 //
 //   auto c = tether::device::load_configuration("/var/lib/tether");
 //   if (c.mqtt.cert.is_auto) { /* provision first (PROTOCOL.md §3) */ }
