@@ -1,5 +1,6 @@
 #include "ingest/handler.hpp"
 
+#include <algorithm>
 #include <exception>
 
 #include "ingest/body.hpp"
@@ -74,8 +75,16 @@ handled handler::count(handled h) {
         ++counters_.storage_failed;
         if (log_) log_("storage failed: " + h.problem);
         break;
+    case outcome::queued: break;  // counted when its batch commits or fails (flush)
     }
     return h;
+}
+
+result<void> handler::apply(const storage::batch& b) {
+    ++counters_.transactions;
+    auto r = db_.apply(b);
+    if (r && observer_) observer_(b);
+    return r;
 }
 
 result<void> handler::commit(storage::batch& b) {
@@ -83,12 +92,74 @@ result<void> handler::commit(storage::batch& b) {
         b.seen.push_back(std::move(*seen_));
         seen_.reset();
     }
-    auto r = db_.apply(b);
-    if (r && observer_) observer_(b);
+    return apply(b);
+}
+
+handled handler::write(storage::batch& b) {
+    if (!done_) {
+        if (auto r = commit(b); !r) return {outcome::storage_failed, std::nullopt, r.err().message};
+        return {outcome::stored};
+    }
+    auto append = [](auto& to, auto& from) {
+        for (auto& item : from) to.push_back(std::move(item));
+    };
+    append(pending_.devices, b.devices);
+    append(pending_.store, b.store);
+    append(pending_.currents, b.currents);
+    append(pending_.points, b.points);
+    if (seen_) {
+        // One last-seen row per device and batch: the latest (messages come in order).
+        auto& seen = pending_.seen;
+        auto same = std::find_if(seen.begin(), seen.end(),
+                                 [&](const storage::device_seen& s) { return s.device_id == seen_->device_id; });
+        if (same != seen.end()) {
+            *same = std::move(*seen_);
+        } else {
+            seen.push_back(std::move(*seen_));
+        }
+        seen_.reset();
+    }
+    pending_done_.push_back(std::move(*done_));
+    done_.reset();
+    return {outcome::queued};
+}
+
+result<void> handler::flush() {
+    if (pending_done_.empty()) return {};
+    // Taken out first: a `done` or the observer may hand the handler a new message.
+    storage::batch b = std::move(pending_);
+    pending_ = storage::batch{};
+    std::vector<commit_done> done = std::move(pending_done_);
+    pending_done_.clear();
+    auto r = apply(b);
+    if (r) {
+        counters_.stored += done.size();
+    } else {
+        counters_.storage_failed += done.size();
+        if (log_) log_("storage failed: " + std::to_string(done.size()) + " writes not stored: " + r.err().message);
+    }
+    for (auto& d : done) d(static_cast<bool>(r));
     return r;
 }
 
+handled handler::handle(std::string_view topic, std::string_view payload, const clock_now& now,
+                        commit_done done) {
+    const auto t = parse_service_topic(topic);
+    const bool is_write = t && (t->kind == service_kind::store_set || t->kind == service_kind::metric_set);
+    if (!is_write) return handle(topic, payload, now);  // flushes first
+    done_ = std::move(done);
+    handled h = handle(topic, payload, now);
+    done_.reset();  // not queued: dropped uncalled
+    if (pending_done_.size() >= batch_limit_) (void)flush();  // failures: told to each `done`, logged
+    return h;
+}
+
 handled handler::handle(std::string_view topic, std::string_view payload, const clock_now& now) {
+    if (!done_ && !pending_done_.empty()) {
+        // Whatever comes next sees every write before it (read-your-writes); a failure is
+        // told to each write's `done` and logged.
+        (void)flush();
+    }
     if (topic == presence_topic) return handle_presence(payload, now);
     if (provisioning::parse_request_topic(topic)) {
         // handle() turns every failure, the registry's included, into a rejected reply.
@@ -113,6 +184,7 @@ handled handler::handle(std::string_view topic, std::string_view payload, const 
         // commits, else (a read, a refused body) in a transaction of its own afterwards.
         seen_ = storage::device_seen{std::string(t->device_id), now_ms};
         handled h = handle_device(*t, payload, now_ms);
+        // A queued write took its last-seen with it; else it is committed now.
         if (seen_) {
             storage::batch b;
             if (auto r = commit(b); !r && log_) log_("storage failed: last seen: " + r.err().message);
@@ -120,7 +192,7 @@ handled handler::handle(std::string_view topic, std::string_view payload, const 
         return count(std::move(h));
     } catch (const std::exception& e) {
         // The registry throws when its storage fails; so may the JSON library on a value it
-        // cannot convert. Nothing was committed.
+        // cannot convert. Nothing was committed or queued.
         seen_.reset();
         return count({outcome::storage_failed, is_read ? std::optional(error_to(*t, "storage failed")) : std::nullopt,
                       e.what()});
@@ -146,8 +218,7 @@ handled handler::handle_device(const service_topic& t, std::string_view payload,
                                        .updated = static_cast<double>(now_ms)};
         add_feeds(b, schema_->route(item), now_ms);
         b.store.push_back(std::move(w.value()));
-        if (auto r = commit(b); !r) return {outcome::storage_failed, std::nullopt, r.err().message};
-        return {outcome::stored};
+        return write(b);
     }
     case service_kind::metric_set: {
         auto req = metrics::parse_metric_set(body.value(), t.device_id);
@@ -159,8 +230,7 @@ handled handler::handle_device(const service_topic& t, std::string_view payload,
         }
         storage::batch b;
         add_feeds(b, metrics::route_metric_set(*schema_, req.value()), now_ms);
-        if (auto r = commit(b); !r) return {outcome::storage_failed, std::nullopt, r.err().message};
-        return {outcome::stored};
+        return write(b);
     }
     case service_kind::store_get: {
         auto key = parse_store_get(body.value());

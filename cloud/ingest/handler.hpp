@@ -1,11 +1,15 @@
 #pragma once
 // What the cloud does with one message from the broker, without MQTT: the topic and body
-// in; storage written (committed before handle() returns, so that the caller may then
-// acknowledge the message) and the reply to publish, if any, out.
+// in; storage written and the reply to publish, if any, out. A write is either committed
+// before handle() returns, or (given a `done` callback) gathered with others into one
+// transaction (group commit) and `done` told when that commits or fails.
 //
 //     handler h(db, registry, provisioning, schema);
 //     auto r = h.handle("ioto/service/dev1/store/get/7", R"({"key":"cpu"})", clock_now());
 //     if (r.reply) publish(r.reply->topic, r.reply->payload);  // ioto/device/dev1/store/get/7, 55
+//
+//     auto w = h.handle("ioto/service/dev1/store/set", body, clock_now(), [](bool committed) { ... });
+//     // w.what == outcome::queued: `done` runs at the next flush(), at the latest.
 //
 // Not thread-safe: one handler per io_context thread.
 
@@ -16,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ingest/refusals.hpp"
 #include "ingest/topics.hpp"
@@ -35,6 +40,7 @@ enum class outcome {
     not_ours,        // a topic that is none of the six forms, or a broker log line about no device: ignored
     presence,        // a device's connection or disconnection, from the broker's log, recorded
     storage_failed,  // the database failed: nothing of this message is stored
+    queued,          // a write waits in the pending batch; its `done` says how its commit went
 };
 
 struct outgoing {
@@ -56,6 +62,8 @@ struct clock_now {
 struct counters {
     std::uint64_t stored = 0, answered = 0, provisioning = 0, unknown_device = 0, malformed = 0, not_ours = 0,
                   storage_failed = 0, presence = 0;
+    // Transactions the handler committed or tried (group commit: far fewer than writes).
+    std::uint64_t transactions = 0;
 };
 
 class handler {
@@ -85,14 +93,36 @@ public:
     // (PROTOCOL.md has no reply topic for writes).
     [[nodiscard]] handled handle(std::string_view topic, std::string_view payload, const clock_now& now);
 
+    // Group commit. Told whether the write of one message committed (true) or failed with
+    // its whole batch (false: nothing of it is stored). Must not throw.
+    using commit_done = std::function<void(bool committed)>;
+    // As above, except that a valid store/set or metric/set of a known device is not
+    // committed at once: its rows join the pending batch and the result is outcome::queued;
+    // `done` runs when the batch commits or fails (counted then as stored or
+    // storage_failed). The batch is committed by flush(), and by handle() itself once it
+    // holds batch_limit() messages, and before any other message (a read, a provisioning
+    // request, a broker log line) is handled, so that it sees every write before it.
+    // Every other outcome is as above and `done` is dropped uncalled.
+    [[nodiscard]] handled handle(std::string_view topic, std::string_view payload, const clock_now& now,
+                                 commit_done done);
+    // Commits the pending batch in one transaction (nothing to do: success), then tells
+    // each of its messages' `done`, and the commit observer on success. Errors: those of
+    // storage::database::apply(); nothing of the batch is then stored.
+    result<void> flush();
+    [[nodiscard]] std::size_t pending() const noexcept { return pending_done_.size(); }
+    // Most messages in one batch (0 counts as 1). Default 256; keep it within the MQTT
+    // client's max_pending_acks.
+    void batch_limit(std::size_t n) noexcept { batch_limit_ = n == 0 ? 1 : n; }
+    [[nodiscard]] std::size_t batch_limit() const noexcept { return batch_limit_; }
+
     [[nodiscard]] const counters& stats() const noexcept { return counters_; }
 
     // Broker log lines stamped before `seconds` (since the epoch) are ignored: lines about
     // the clients of a previous broker, saved in its queue for this service (presence.hpp).
     void ignore_presence_before(std::int64_t seconds) noexcept { presence_since_s_ = seconds; }
 
-    // Told of every batch right after it commits, on the handler's thread, before handle()
-    // returns: Store writes and metric values as stored (the web part's live updates).
+    // Told of every batch right after it commits, on the handler's thread, inside handle()
+    // or flush(): Store writes and metric values as stored (the web part's live updates).
     // One observer; a new one replaces the last. It must not throw.
     // The device schema from now on (a null one: no Store metrics). Written messages
     // already committed keep what the old one fed.
@@ -110,6 +140,10 @@ private:
     [[nodiscard]] handled handle_presence(std::string_view payload, const clock_now& now);
     // Applies `b`, with the pending last-seen of the message in hand (seen_) added to it.
     [[nodiscard]] result<void> commit(storage::batch& b);
+    // A write's rows: committed at once, or queued into pending_ when done_ is set.
+    [[nodiscard]] handled write(storage::batch& b);
+    // Applies `b` in one transaction, counting it; tells the observer on success.
+    [[nodiscard]] result<void> apply(const storage::batch& b);
 
     storage::database& db_;
     provisioning::registry& registry_;
@@ -121,6 +155,11 @@ private:
     commit_observer observer_;
     std::optional<storage::device_seen> seen_;
     std::int64_t presence_since_s_ = 0;
+    // Group commit: the rows of the queued writes, and each one's `done`, in arrival order.
+    storage::batch pending_;
+    std::vector<commit_done> pending_done_;
+    std::optional<commit_done> done_;  // of the message in hand, while handle() runs
+    std::size_t batch_limit_ = 256;
 };
 
 }  // namespace tether::cloud::ingest

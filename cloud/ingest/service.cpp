@@ -1,5 +1,6 @@
 #include "ingest/service.hpp"
 
+#include <asio/post.hpp>
 #include <string>
 #include <vector>
 
@@ -8,12 +9,62 @@
 #include "provisioning/topics.hpp"
 
 namespace tether::cloud::ingest {
+namespace {
+// Rounds of the io_context without a new message before the batch commits (post_flush).
+constexpr int idle_rounds = 8;
+}  // namespace
 
 service::service(asio::any_io_executor executor, handler& h, client::options mqtt, handler::log_function log)
-    : handler_(h), client_(std::move(executor), std::move(mqtt)), log_(std::move(log)) {}
+    : executor_(executor), handler_(h), client_(std::move(executor), std::move(mqtt)), log_(std::move(log)) {}
+
+void service::schedule_flush() {
+    if (flush_posted_) return;
+    flush_posted_ = true;
+    post_flush(handler_.pending(), 0);
+}
+
+void service::post_flush(std::size_t pending_then, int quiet_rounds) {
+    // Runs after the handlers already queued. A message takes several rounds of the
+    // io_context to come off the socket (the reactor, TLS, the client's read loop), so
+    // the batch is committed once a few rounds in a row brought no new message: the link
+    // has nothing more right now. A burst thus commits in few transactions (batch_limit()
+    // bounds each), and a lone message waits only for those rounds, not for a timer.
+    asio::post(executor_, [weak = std::weak_ptr<service*>(self_), pending_then, quiet_rounds] {
+        const auto self = weak.lock();
+        if (!self) return;
+        service& s = **self;
+        const std::size_t now = s.handler_.pending();
+        if (now == 0) {
+            s.flush_posted_ = false;  // committed already (a read, batch_limit())
+            return;
+        }
+        if (now != pending_then || quiet_rounds + 1 < idle_rounds) {
+            s.post_flush(now, now != pending_then ? 0 : quiet_rounds + 1);
+            return;
+        }
+        s.flush_posted_ = false;
+        (void)s.handler_.flush();  // a failure: told to each message's `done`, logged
+    });
+}
 
 void service::on_message(const client::message& m) {
-    const handled r = handler_.handle(m.topic, m.text(), clock_now{});
+    // Shared: the handler keeps a copyable `done` until the batch commits.
+    auto ack = std::make_shared<client::deferred_ack>(m.defer_ack());
+    auto done = [ack](bool committed) {
+        if (committed) {
+            (void)ack->accept();  // connection_lost: the broker delivers it again
+        } else {
+            ack->reject();
+        }
+    };
+    const handled r = handler_.handle(m.topic, m.text(), clock_now{}, std::move(done));
+    if (r.what == outcome::queued) {
+        if (handler_.pending() > 0) schedule_flush();
+    } else if (r.what == outcome::storage_failed && !r.reply) {
+        ack->reject();  // a write that could not be queued: not acknowledged
+    } else {
+        (void)ack->accept();
+    }
     if (!r.reply) return;
     // QoS 1: a reply survives a lost connection. Queued, not awaited: this callback must
     // return for the PUBACK of the request to go out.
@@ -39,6 +90,7 @@ asio::awaitable<std::error_code> service::start() {
 }
 
 asio::awaitable<std::error_code> service::stop(std::chrono::milliseconds limit) {
+    (void)handler_.flush();
     co_return co_await client_.disconnect(limit);
 }
 

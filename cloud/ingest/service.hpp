@@ -1,9 +1,18 @@
 #pragma once
 // The ingest on the wire: a tether client connected to the broker as the cloud service,
 // subscribed (QoS 1) to every device → cloud topic and the provisioning requests, each
-// message handed to a `handler` inside the client's message callback. The client sends
-// the PUBACK after the callback returns, and the handler commits before it returns: a
-// message is acknowledged only once what it wrote is in the database (DESIGN.md, ingest).
+// message handed to a `handler` inside the client's message callback.
+//
+// Group commit: the service takes over every message's acknowledgement (defer_ack). A
+// write joins the handler's pending batch; the batch commits in one transaction once it
+// holds handler::batch_limit() messages, or when the io_context has run what was already
+// queued (a posted flush: no timer, so no latency floor), or before a read or a
+// provisioning request. Then its messages are acknowledged, in arrival order. A message is
+// acknowledged only once what it wrote is in the database (DESIGN.md, ingest): when the
+// commit fails, their acknowledgements are rejected, the client reconnects and the broker
+// delivers them again (this needs clean_session = false). Other messages are acknowledged
+// as soon as they are handled, except a write that failed before it could be queued (the
+// registry's storage failing): rejected too.
 //
 //     ingest::handler h(db, registry, provisioning, schema, log);
 //     ingest::service s(io.get_executor(), h, mqtt_options, log);
@@ -11,13 +20,13 @@
 //     ...
 //     co_await s.stop();
 //
-// Known limit: when the database fails, the message is acknowledged anyway (the client
-// cannot withhold a PUBACK); it is counted and logged as storage_failed. Give the service
-// clean_session = false so that the broker keeps QoS 1 messages while it is away.
+// Give the service clean_session = false so that the broker keeps QoS 1 messages while it
+// is away or while it rejects them, and max_pending_acks >= the handler's batch_limit().
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <chrono>
+#include <memory>
 #include <system_error>
 
 #include "ingest/handler.hpp"
@@ -35,7 +44,8 @@ public:
     // this identity read the service topics).
     asio::awaitable<std::error_code> start();
 
-    // Disconnects gracefully: the replies still queued are sent first (at most `limit`).
+    // Commits the pending batch (acknowledging or rejecting its messages), then disconnects
+    // gracefully: the replies still queued are sent first (at most `limit`).
     // Errors: those of client::disconnect().
     asio::awaitable<std::error_code> stop(std::chrono::milliseconds limit = std::chrono::seconds(5));
 
@@ -44,11 +54,18 @@ public:
 
 private:
     void on_message(const client::message& m);
+    // Posts one flush of the handler's batch, unless one is already posted.
+    void schedule_flush();
+    void post_flush(std::size_t pending_then, int quiet_rounds);
 
+    asio::any_io_executor executor_;
     handler& handler_;
     client::client client_;
     handler::log_function log_;
     std::uint64_t replies_failed_ = 0;
+    bool flush_posted_ = false;
+    // A posted flush runs only while this lives (the service may go before its io_context).
+    std::shared_ptr<service*> self_ = std::make_shared<service*>(this);
 };
 
 }  // namespace tether::cloud::ingest

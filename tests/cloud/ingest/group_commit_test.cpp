@@ -1,0 +1,230 @@
+// Group commit: writes handed to the handler with a `done` wait in one pending batch and
+// commit in one transaction; a read sees every write before it; a batch the database
+// refuses stores nothing and is told so. Then the same through a real mosquitto: a burst
+// commits in far fewer transactions than messages, and writes the database refused are
+// not acknowledged, so the broker delivers them again.
+//
+// A failing database is a trigger that refuses every insert into store_items, dropped to
+// make it work again: deterministic on both engines, with no timing involved.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "../../support/coro_test.hpp"
+#include "deployment_fixture.hpp"
+#include "ingest/service.hpp"
+#include "ingest_fixture.hpp"
+#include "tether/client/client.hpp"
+
+namespace tether::cloud::ingest {
+namespace {
+
+using namespace std::chrono_literals;
+using client::qos;
+using client::wait;
+using provisioning::test::deployment;
+using provisioning::test::identity;
+using tether::test::run_coro;
+
+const clock_now at{};
+
+std::string store_set(const std::string& key, int value) {
+    return nlohmann::json{{"key", key}, {"value", value}, {"type", "number"}}.dump();
+}
+
+void break_store(storage::database& db) {
+    db.with_connection([](storage::connection& c) {
+        if (c.kind() == storage::engine::sqlite) {
+            (void)c.execute(
+                "CREATE TRIGGER refuse_store BEFORE INSERT ON store_items BEGIN SELECT RAISE(ABORT, 'database down'); END");
+        } else {
+            (void)c.execute(
+                "CREATE FUNCTION refuse_store() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'database down'; END $$ "
+                "LANGUAGE plpgsql");
+            (void)c.execute(
+                "CREATE TRIGGER refuse_store BEFORE INSERT ON store_items FOR EACH ROW EXECUTE FUNCTION refuse_store()");
+        }
+    });
+}
+
+void repair_store(storage::database& db) {
+    db.with_connection([](storage::connection& c) {
+        (void)c.execute(c.kind() == storage::engine::sqlite ? "DROP TRIGGER refuse_store"
+                                                            : "DROP TRIGGER refuse_store ON store_items");
+    });
+}
+
+std::optional<nlohmann::json> stored(storage::database& db, const std::string& device, const std::string& key) {
+    auto v = db.read_store(device, key, 0);
+    if (!v || !v.value()) return std::nullopt;
+    return v.value()->value;
+}
+
+class GroupCommit : public test::engine_test {};
+
+TEST_P(GroupCommit, ManyWritesCommitInOneTransactionPerBatch) {
+    test::handler_fixture f(database_url());
+    test::register_device(*f.registry, "dev1");
+    f.h->batch_limit(100);
+    std::size_t observed = 0;
+    f.h->observe_commits([&](const storage::batch& b) { observed += b.store.size(); });
+    std::vector<int> told;  // 1 committed, 0 failed, per message in arrival order
+    const auto before = f.h->stats().transactions;
+    for (int i = 0; i < 250; ++i) {
+        auto r = f.h->handle("ioto/service/dev1/store/set", store_set("k" + std::to_string(i), i), at,
+                             [&told](bool ok) { told.push_back(ok ? 1 : 0); });
+        EXPECT_EQ(r.what, outcome::queued) << r.problem;
+    }
+    EXPECT_EQ(told.size(), 200u);  // two full batches committed by handle()
+    EXPECT_EQ(f.h->pending(), 50u);
+    ASSERT_TRUE(f.h->flush());
+    EXPECT_EQ(f.h->pending(), 0u);
+    EXPECT_EQ(f.h->stats().transactions - before, 3u);
+    EXPECT_EQ(told, std::vector<int>(250, 1));
+    EXPECT_EQ(f.h->stats().stored, 250u);
+    EXPECT_EQ(observed, 250u);
+    for (int i = 0; i < 250; ++i) EXPECT_EQ(stored(*f.db, "dev1", "k" + std::to_string(i)), i) << i;
+    const auto seen = f.db->find_device("dev1");
+    ASSERT_TRUE(seen && seen.value());  // the last-seen row went with the batch
+}
+
+TEST_P(GroupCommit, AReadSeesTheWritesQueuedBeforeIt) {
+    test::handler_fixture f(database_url());
+    test::register_device(*f.registry, "dev1");
+    bool committed = false;
+    auto r = f.h->handle("ioto/service/dev1/store/set", store_set("cpu", 55), at, [&](bool ok) { committed = ok; });
+    ASSERT_EQ(r.what, outcome::queued);
+    EXPECT_FALSE(committed);
+    r = f.h->handle("ioto/service/dev1/store/get/1", R"({"key":"cpu"})", at, [](bool) {});
+    EXPECT_EQ(r.what, outcome::answered);
+    ASSERT_TRUE(r.reply);
+    EXPECT_EQ(r.reply->payload, "55");
+    EXPECT_TRUE(committed);
+    // A metric value too.
+    r = f.h->handle("ioto/service/dev1/metric/set", R"({"metric":"Temp","value":21.5})", at, [](bool) {});
+    ASSERT_EQ(r.what, outcome::queued);
+    r = f.h->handle("ioto/service/dev1/metric/get/2", R"({"metric":"Temp","statistic":"avg"})", at);
+    ASSERT_TRUE(r.reply);
+    EXPECT_EQ(r.reply->payload, "21.5");
+}
+
+TEST_P(GroupCommit, ABatchTheDatabaseRefusesStoresNothingAndSaysSo) {
+    test::handler_fixture f(database_url());
+    test::register_device(*f.registry, "dev1");
+    // A metric value in the same batch as the refused Store writes: not stored either.
+    std::vector<int> told;
+    auto r = f.h->handle("ioto/service/dev1/metric/set", R"({"metric":"Temp","value":3})", at,
+                         [&](bool ok) { told.push_back(ok ? 1 : 0); });
+    ASSERT_EQ(r.what, outcome::queued);
+    break_store(*f.db);
+    for (int i = 0; i < 3; ++i) {
+        r = f.h->handle("ioto/service/dev1/store/set", store_set("k" + std::to_string(i), i), at,
+                        [&](bool ok) { told.push_back(ok ? 1 : 0); });
+        ASSERT_EQ(r.what, outcome::queued);
+    }
+    const auto flushed = f.h->flush();
+    EXPECT_FALSE(flushed);
+    EXPECT_EQ(told, std::vector<int>(4, 0));
+    EXPECT_EQ(f.h->stats().storage_failed, 4u);
+    EXPECT_EQ(f.h->stats().stored, 0u);
+    EXPECT_FALSE(stored(*f.db, "dev1", "k0"));
+    r = f.h->handle("ioto/service/dev1/metric/get/2", R"({"metric":"Temp","statistic":"avg"})", at);
+    ASSERT_TRUE(r.reply);
+    EXPECT_EQ(r.reply->payload, "null");
+    ASSERT_FALSE(f.log.empty());
+    EXPECT_NE(f.log.back().find("4 writes not stored"), std::string::npos) << f.log.back();
+
+    repair_store(*f.db);
+    told.clear();
+    r = f.h->handle("ioto/service/dev1/store/set", store_set("k0", 0), at, [&](bool ok) { told.push_back(ok ? 1 : 0); });
+    ASSERT_TRUE(f.h->flush());
+    EXPECT_EQ(told, std::vector<int>{1});
+    EXPECT_EQ(stored(*f.db, "dev1", "k0"), 0);
+}
+
+TEST_P(GroupCommit, ABurstThroughTheBrokerCommitsInFarFewerTransactionsThanMessages) {
+    deployment d;
+    d.start_broker();
+    test::handler_fixture f(database_url());
+    test::register_device(*f.registry, "dev1");
+    const identity dev1 = d.issue("dev1");
+    constexpr int writes = 1000;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        service s(io.get_executor(), *f.h, tls_client(d, "tether-cloud", service_identity(d)));
+        CO_ASSERT(!(co_await s.start()));
+        client::client device(io.get_executor(), tls_client(d, "dev1", dev1));
+        CO_ASSERT(!(co_await device.connect()));
+        const auto before = f.h->stats().transactions;
+        const auto start = std::chrono::steady_clock::now();  // a figure printed, not asserted
+        for (int i = 0; i < writes; ++i) {
+            const std::string body = store_set("k" + std::to_string(i), i);
+            CO_ASSERT(!device.publish_now("ioto/service/dev1/store/set", body, qos::at_least_once));
+        }
+        // The set, then the get: the get's answer comes after every write is committed.
+        const std::string last = store_set("cpu", 55);
+        CO_ASSERT(!device.publish_now("ioto/service/dev1/store/set", last, qos::at_least_once));
+        const auto r = co_await device.request("ioto/service/dev1/store/get", R"({"key":"cpu"})",
+                                               "ioto/device/dev1/store/get", 60s);
+        CO_ASSERT(!r.ec);
+        EXPECT_EQ(r.payload, "55");
+        EXPECT_EQ(f.h->stats().stored, writes + 1u);
+        const auto transactions = f.h->stats().transactions - before;
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+        std::printf("%d writes in %llu transactions, %.0f writes/s\n", writes + 1,
+                    static_cast<unsigned long long>(transactions), (writes + 1) / took.count());
+        EXPECT_LE(transactions * 4, static_cast<std::uint64_t>(writes));
+        (void)co_await device.disconnect();
+        (void)co_await s.stop();
+    });
+    for (int i = 0; i < writes; ++i) EXPECT_EQ(stored(*f.db, "dev1", "k" + std::to_string(i)), i) << i;
+}
+
+TEST_P(GroupCommit, WritesTheDatabaseRefusedAreNotAcknowledgedAndArriveAgain) {
+    deployment d;
+    d.start_broker();
+    test::handler_fixture f(database_url());
+    test::register_device(*f.registry, "dev1");
+    const identity dev1 = d.issue("dev1");
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        auto o = tls_client(d, "tether-cloud", service_identity(d));
+        o.clean_session = false;  // the broker keeps what the service did not acknowledge
+        o.reconnect.enabled = true;
+        o.reconnect.initial_delay = 50ms;
+        o.reconnect.max_delay = 200ms;
+        service s(io.get_executor(), *f.h, o);
+        CO_ASSERT(!(co_await s.start()));
+        client::client device(io.get_executor(), tls_client(d, "dev1", dev1));
+        CO_ASSERT(!(co_await device.connect()));
+        break_store(*f.db);
+        for (int i = 0; i < 5; ++i) {
+            const std::string body = store_set("k" + std::to_string(i), i);
+            CO_ASSERT(!(co_await device.publish("ioto/service/dev1/store/set", body, qos::at_least_once, wait::ack)));
+        }
+        // Each refused at least once, then delivered again (more failures than messages).
+        CO_ASSERT(co_await tether::test::eventually([&] { return f.h->stats().storage_failed > 5; }, 60s));
+        EXPECT_FALSE(stored(*f.db, "dev1", "k0"));
+        repair_store(*f.db);
+        CO_ASSERT(co_await tether::test::eventually(
+            [&] {
+                for (int i = 0; i < 5; ++i) {
+                    if (!stored(*f.db, "dev1", "k" + std::to_string(i))) return false;
+                }
+                return true;
+            },
+            60s));
+        (void)co_await device.disconnect();
+        (void)co_await s.stop();
+    });
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(stored(*f.db, "dev1", "k" + std::to_string(i)), i) << i;
+}
+
+INSTANTIATE_TEST_SUITE_P(engines, GroupCommit, ::testing::Values(storage::engine::sqlite, storage::engine::postgresql),
+                         test::engine_name);
+
+}  // namespace
+}  // namespace tether::cloud::ingest
