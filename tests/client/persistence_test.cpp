@@ -130,6 +130,44 @@ TEST(Persistence, WhatOneClientCouldNotDeliverTheNextSendsFirstInOrder) {
     EXPECT_TRUE(read_journal(dir.path, "outbox").outbound.empty());
 }
 
+TEST(Persistence, AReceivedQos2MessageIsNotDeliveredAgainAfterARestart) {
+    mosquitto_broker broker(unlimited_inflight);
+    temp_dir dir;
+    int delivered = 0;
+    bool end = false;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client pub(io.get_executor(), test::loopback(broker.port(), "once-pub"));
+        CO_ASSERT(!co_await pub.connect());
+        {
+            // The first subscriber gets the message, and its PUBREC never reaches the
+            // broker: the link goes silent in the handler. Then the client is gone.
+            test::tcp_proxy proxy(io, broker.port());
+            client first(io.get_executor(), persisted(proxy.port(), "once-sub", dir.path));
+            CO_ASSERT(!co_await first.connect());
+            subscription s("once/#", qos::exactly_once, [&](const message& m) {
+                if (m.topic == "once/m") ++delivered;
+                proxy.silence();
+            });
+            CO_ASSERT(!(co_await first.subscribe(std::move(s))).ec);
+            CO_ASSERT(!co_await pub.publish("once/m", "m", qos::exactly_once, wait::ack));
+            CO_ASSERT(co_await eventually([&] { return delivered == 1; }));
+        }
+        // The second, with the same id and directory: the broker sends the message again
+        // (DUP, same packet id); the journal held that id, so it is answered, not delivered.
+        client second(io.get_executor(), persisted(broker.port(), "once-sub", dir.path));
+        subscription s("once/#", qos::exactly_once, [&](const message& m) {
+            if (m.topic == "once/m") ++delivered;
+            if (m.topic == "once/end") end = true;
+        });
+        CO_ASSERT(!(co_await second.subscribe(std::move(s), wait::none)).ec);
+        CO_ASSERT(!co_await second.connect());
+        CO_ASSERT(!co_await pub.publish("once/end", "end", qos::exactly_once, wait::ack));
+        CO_ASSERT(co_await eventually([&] { return end; }));
+        CO_ASSERT(!co_await second.disconnect());
+    });
+    EXPECT_EQ(delivered, 1);
+}
+
 TEST(Persistence, AcceptedMessagesAreJournaledBeforePublishReturnsAndQos0IsNot) {
     mosquitto_broker broker(unlimited_inflight);
     temp_dir dir;

@@ -136,14 +136,19 @@ public:
     // identifier_rejected, server_unavailable, bad_user_name_or_password, not_authorized (CONNACK
     // refusals), already_connected, invalid_argument (bad client id, will or credentials),
     // timeout (options::connect_timeout), resolver, socket and TLS errors of the first attempt
-    // (the first attempt is not retried: an unreachable broker is reported at once).
+    // (the first attempt is not retried: an unreachable broker is reported at once). With
+    // options::persistence also the journal's (docs/PERSISTENCE.md): another client id's
+    // directory, in use, newer format, damaged header (category "tether.journal"), EACCES,
+    // EROFS, ENOSPC; invalid_argument without a client id.
     asio::awaitable<std::error_code> connect();
 
     // Publishes one message. Waits as `how` says (see wait). QoS 1/2 messages survive lost
     // connections and are sent again until acknowledged. Errors: invalid_argument (topic
     // [MQTT-4.7.3], QoS), message_too_large, not_connected (never connected, or stopped),
     // queue_full / message_dropped (offline queue), connection_lost (QoS 0 with wait::sent
-    // whose bytes were not written), client_stopped.
+    // whose bytes were not written), client_stopped; with options::persistence, a QoS 1/2
+    // message that cannot be journaled is refused with the disk's error (ENOSPC, EFBIG,
+    // EIO), and at durability::power_loss a failed fdatasync is reported too.
     asio::awaitable<std::error_code> publish(std::string_view topic, std::span<const std::uint8_t> payload,
                                              core::qos q = core::qos::at_most_once, wait how = wait::ack,
                                              bool retain = false);
