@@ -371,9 +371,9 @@ event session::handle(const incoming_packet& in, millis now) noexcept {
         }
         // QoS 2: deliver once, then only PUBREC until PUBREL releases the id [MQTT-4.3.3-2]
         // for a PUBLISH sent again, which has DUP set [MQTT-3.3.1-1]. Without DUP the
-        // server began a new message under the id, so it had finished the old one (a broker
-        // that lost our PUBREC's state, say, and never sends its PUBREL): delivered, not
-        // swallowed. A message is lost never; only a server breaking the DUP rule gets a
+        // server began another message under the id, so it had finished the earlier one (a
+        // broker that lost our PUBREC's state, say, and never sends its PUBREL): delivered,
+        // not swallowed. No message is lost; only a server breaking the DUP rule gets a
         // duplicate.
         if (!inbound_has(in.packet_id)) {
             if (in_count_ == inbound_qos2_capacity()) return fail(error::inbound_qos2_full);
