@@ -8,7 +8,8 @@
 #   4. run each fuzzer briefly (FUZZ_SECONDS, default 60),
 #   5. run the example,
 #   6. run each benchmark once, tiny: throughput, latency, 10k-connection scale (200 here),
-#      static size (they print tables; speed never fails CI).
+#      static size, the cloud end to end with 20 devices (they print tables; speed never
+#      fails CI; the cloud's fails only when an acknowledged write is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
