@@ -244,6 +244,11 @@ asio::awaitable<std::optional<phase_result>> ceiling_phase(bench_run& r, asio::i
     co_return p;
 }
 
+// CPU microseconds per write (or message); 0 when there were none.
+double per_write(double cpu_s, std::int64_t writes) {
+    return writes > 0 ? 1e6 * cpu_s / static_cast<double>(writes) : 0.0;
+}
+
 double mb(std::uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 asio::awaitable<void> run(bench_run& r, asio::io_context& io, int& status) {
@@ -299,7 +304,9 @@ asio::awaitable<void> run(bench_run& r, asio::io_context& io, int& status) {
     const auto brk1 = sample_process(r.broker_pid);
 
     std::optional<phase_result> ceiling;
+    const auto brk_c0 = sample_process(r.broker_pid);
     if (r.o.ceiling_s > 0 && r.errors == 0) ceiling = co_await ceiling_phase(r, io);
+    const auto brk_c1 = sample_process(r.broker_pid);
 
     const long sent = r.sent_store + r.sent_metric;
     const std::int64_t got_store = std::min<std::int64_t>(commits.counted.store_rows, r.sent_store);
@@ -329,15 +336,17 @@ asio::awaitable<void> run(bench_run& r, asio::io_context& io, int& status) {
         "bench=devices engine=%s kind=%s devices=%ld rate=%g duration_s=%ld sent=%ld committed=%lld "
         "writes_per_s=%.0f ceiling_per_s=%.0f ratio=%.2f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f "
         "lost=%lld dups=%lld commit_lag_s=%.2f svc_cpu_pct=%.0f svc_cpu_us_per_write=%.1f broker_cpu_pct=%.0f "
-        "bench_cpu_pct=%.0f svc_rss_MB=%.1f svc_rss_per_device_B=%.0f svc_rss_per_series_B=%.0f "
+        "broker_cpu_us_per_write=%.1f ceiling_broker_cpu_us_per_msg=%.1f bench_cpu_pct=%.0f bench_cpu_us_per_write=%.1f "
+        "svc_rss_MB=%.1f svc_rss_per_device_B=%.0f svc_rss_per_series_B=%.0f "
         "svc_rss_first_MB=%.1f svc_rss_last_MB=%.1f connect_s=%.1f errors=%ld\n",
         dbs.engine.c_str(), kinds[static_cast<int>(r.o.kind)], r.o.devices, r.o.rate, r.o.duration_s, sent,
         static_cast<long long>(committed), writes_per_s, ceiling_per_s,
         ceiling_per_s > 0 ? writes_per_s / ceiling_per_s : 0.0, percentile(lat, 50) / 1000, percentile(lat, 90) / 1000,
         percentile(lat, 99) / 1000, percentile(lat, 100) / 1000, static_cast<long long>(lost),
         static_cast<long long>(dups), commits.lag_s, 100 * svc_cpu / window,
-        committed > 0 ? 1e6 * svc_cpu / static_cast<double>(committed) : 0.0, 100 * brk_cpu / window,
-        100 * bench_cpu / cloud.seconds, mb(svc1.rss), per_device, per_series, mb(rss_first), mb(rss_last),
+        per_write(svc_cpu, committed), 100 * brk_cpu / window, per_write(brk_cpu, committed),
+        ceiling ? per_write(brk_c1.cpu_s - brk_c0.cpu_s, ceiling->acked) : 0.0, 100 * bench_cpu / cloud.seconds,
+        per_write(bench_cpu, cloud.acked), mb(svc1.rss), per_device, per_series, mb(rss_first), mb(rss_last),
         connect_s, r.errors);
     std::fflush(stdout);
     if (r.errors != 0) {
