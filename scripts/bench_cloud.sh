@@ -102,7 +102,8 @@ args=(--cloud "$cloud" --devices "$devices" --rate "$rate" --duration "$duration
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -n "${PROFILE:-}" ]; then
   kill -INT "$perf_pid"; wait "$perf_pid" || true
-  perf report -i "$work/perf.data" --no-children --stdio 2>/dev/null | head -120 >"${PROFILE_OUT:-build/bench-cloud.perf.txt}"
+  perf report -i "$work/perf.data" --no-children --stdio >"$work/perf.txt" 2>/dev/null
+  head -120 "$work/perf.txt" >"${PROFILE_OUT:-build/bench-cloud.perf.txt}"  # (not a pipe: pipefail)
   echo "# profile: ${PROFILE_OUT:-build/bench-cloud.perf.txt}"
 fi
 
