@@ -13,6 +13,8 @@ namespace tether::tools {
 int run_pub(const cli_options& o);
 int run_sub(const cli_options& o);
 int run_bench(const std::vector<std::string>& args);  // tether bench pub ...
+// tether bench devices --cloud DIR ...; built only with the device layer and the cloud (bench_devices.hpp).
+int run_bench_devices(const std::vector<std::string>& args);
 int run_config(const std::vector<std::string>& args);  // tether config print FILE
 // tether device set|get|metric|metric-get|run DIR ...; built only with the device layer.
 int run_device(const std::vector<std::string>& args);

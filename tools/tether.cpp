@@ -38,6 +38,11 @@ int main(int argc, char** argv) {
         std::cout << "Usage: tether {pub|sub|bench} [options]   (tether pub --help, tether sub --help)\n";
         return args.empty() ? 1 : 0;
     }
+#ifdef TETHER_HAS_BENCH_DEVICES
+    if (args[0] == "bench" && args.size() > 1 && args[1] == "devices") {
+        return run_bench_devices(std::vector<std::string>(args.begin() + 2, args.end()));
+    }
+#endif
     if (args[0] == "bench") return run_bench(std::vector<std::string>(args.begin() + 1, args.end()));
     if (args[0] == "config") return run_config(std::vector<std::string>(args.begin() + 1, args.end()));
 #ifdef TETHER_HAS_DEVICE

@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <memory>
@@ -29,7 +30,34 @@ struct result_deleter {
     void operator()(PGresult* r) const noexcept { PQclear(r); }
 };
 
+constexpr std::size_t max_prepared = 256;
+
+// Statements worth preparing: those run again and again. Others (BEGIN, DDL of the schema
+// migration, advisory locks) run once or are not plannable.
+bool worth_preparing(std::string_view sql) {
+    std::size_t i = 0;
+    while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
+    std::string word;
+    while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])) && word.size() < 8) {
+        word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
+    }
+    return word == "SELECT" || word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "WITH";
+}
+
 }  // namespace
+
+std::string postgres_connection::prepared_name(const std::string& sql, int params) {
+    if (const auto it = prepared_.find(sql); it != prepared_.end()) return it->second;
+    if (prepared_.size() >= max_prepared || !worth_preparing(sql)) return {};
+    std::string name = "s" + std::to_string(prepared_.size());
+    std::unique_ptr<PGresult, result_deleter> res(PQprepare(conn_, name.c_str(), sql.c_str(), params, nullptr));
+    if (!res || PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
+        const char* message = res ? PQresultErrorMessage(res.get()) : PQerrorMessage(conn_);
+        throw failure("postgresql: " + trimmed(message));
+    }
+    prepared_.emplace(sql, name);
+    return name;
+}
 
 postgres_connection::postgres_connection(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
     if (conn_ == nullptr) throw failure("postgresql: out of memory");
@@ -47,6 +75,7 @@ rows postgres_connection::execute(std::string_view sql, const std::vector<sql_va
     if (PQstatus(conn_) != CONNECTION_OK) {
         if (in_transaction_) throw failure("postgresql: connection lost inside a transaction");
         PQreset(conn_);
+        prepared_.clear();  // a new session: the server holds none of them
         if (PQstatus(conn_) != CONNECTION_OK) {
             throw failure("postgresql: connection lost: " + trimmed(PQerrorMessage(conn_)));
         }
@@ -67,8 +96,11 @@ rows postgres_connection::execute(std::string_view sql, const std::vector<sql_va
         values[i] = texts[i].c_str();
     }
     const std::string statement(sql);
-    std::unique_ptr<PGresult, result_deleter> res(PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()),
-                                                               nullptr, values.data(), nullptr, nullptr, 0));
+    const int count = static_cast<int>(params.size());
+    const std::string name = prepared_name(statement, count);
+    std::unique_ptr<PGresult, result_deleter> res(
+        name.empty() ? PQexecParams(conn_, statement.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0)
+                     : PQexecPrepared(conn_, name.c_str(), count, values.data(), nullptr, nullptr, 0));
     const ExecStatusType status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         const char* message = res ? PQresultErrorMessage(res.get()) : PQerrorMessage(conn_);

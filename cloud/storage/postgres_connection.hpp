@@ -1,9 +1,13 @@
 #pragma once
-// PostgreSQL behind connection (libpq): parameters travel as text beside the statement
-// (PQexecParams), never inside it; results come back as text and row converts them.
+// PostgreSQL behind connection (libpq): parameters travel as text beside the statement,
+// never inside it; results come back as text and row converts them. Reads and writes
+// (SELECT, INSERT, UPDATE, DELETE, WITH) are prepared once per connection and then only
+// executed (PQexecPrepared), which spares the server a parse and plan per row: the
+// ingest runs the same few statements for every write.
 // Notices ("relation already exists, skipping") are dropped rather than printed.
 
 #include <string>
+#include <unordered_map>
 
 #include "storage/connection.hpp"
 
@@ -32,6 +36,13 @@ private:
     // A connection lost inside a transaction must not be opened again silently: what
     // follows would run outside the transaction and COMMIT would only warn.
     bool in_transaction_ = false;
+    // The name of each prepared statement, by its text ("s0", "s1", ...). Forgotten when
+    // the connection is opened again (the server forgets them too). Bounded: the storage
+    // layer has a few dozen fixed texts; past the bound statements run unprepared.
+    std::unordered_map<std::string, std::string> prepared_;
+    // The prepared name for `sql`, preparing it first; empty when it is not to be prepared.
+    // Throws failure when the server refuses to prepare it.
+    std::string prepared_name(const std::string& sql, int params);
 };
 
 }  // namespace tether::cloud::storage

@@ -1,0 +1,57 @@
+// Statements the connection keeps prepared (PostgreSQL: PQprepare once, then
+// PQexecPrepared; SQLite: sqlite3_prepare_v2 once) must stay correct when run again with
+// other parameters, and across a PostgreSQL session that ended and was opened again (the
+// server then holds none of the old prepared statements).
+
+#include <gtest/gtest.h>
+
+#include "storage/connection.hpp"
+#include "storage_fixture.hpp"
+
+namespace tether::cloud::storage::test {
+namespace {
+
+TEST_P(storage_test, APreparedStatementAnswersEachCallWithItsOwnParameters) {
+    auto db = open();
+    ASSERT_TRUE(db);
+    auto c = connect(url());
+    ASSERT_TRUE(c) << c.err().message;
+    auto& conn = *c.value();
+    for (std::int64_t i = 1; i <= 3; ++i) {
+        const rows r = conn.execute("SELECT $1 + 1", {i});
+        ASSERT_EQ(r.size(), 1u);
+        EXPECT_EQ(r[0].integer(0), i + 1);
+    }
+}
+
+TEST_P(storage_test, PreparedStatementsWorkAgainAfterTheSessionWasLost) {
+    if (GetParam() != engine::postgresql) GTEST_SKIP() << "a SQLite file has no session to lose";
+    auto db = open();
+    ASSERT_TRUE(db);
+    auto c = connect(url());
+    ASSERT_TRUE(c) << c.err().message;
+    auto& conn = *c.value();
+    const rows pid = conn.execute("SELECT pg_backend_pid()", {});
+    ASSERT_EQ(pid.size(), 1u);
+    ASSERT_EQ(conn.execute("SELECT COUNT(*) FROM store_items WHERE device_id = $1", {std::string("d")})[0].integer(0), 0);
+
+    // Another session ends this one's server process: its prepared statements go with it.
+    auto killer = connect(url());
+    ASSERT_TRUE(killer) << killer.err().message;
+    (void)killer.value()->execute("SELECT pg_terminate_backend($1::int)", {pid[0].integer(0)});
+
+    // The first statement after that finds the link gone; the next opens a new session,
+    // where the statement must be prepared again rather than executed by its old name.
+    const std::vector<sql_value> params{std::string("d")};
+    try {
+        (void)conn.execute("SELECT COUNT(*) FROM store_items WHERE device_id = $1", params);
+    } catch (const failure&) {
+    }
+    const rows again = conn.execute("SELECT COUNT(*) FROM store_items WHERE device_id = $1", params);
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(again[0].integer(0), 0);
+    EXPECT_NE(conn.execute("SELECT pg_backend_pid()", {})[0].integer(0), pid[0].integer(0));
+}
+
+}  // namespace
+}  // namespace tether::cloud::storage::test
