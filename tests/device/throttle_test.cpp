@@ -105,7 +105,7 @@ TEST(Throttle, AfterStayingAwayTheDeviceComesBack) {
         EXPECT_EQ(*model.value, "Acme Rocket");
         co_await dev.stop();
         (void)co_await cloud.mqtt->disconnect();
-    });
+    }, 60s);
 }
 
 }  // namespace
