@@ -28,7 +28,8 @@ register_outcome memory_registry::register_thing(std::string_view token, const c
     if (t->second.used) return register_outcome::token_used;
     if (t->second.expires_at <= now) return register_outcome::token_expired;
     const auto thing = things_.find(certificate.thing_name);
-    if (thing != things_.end() && !thing->second.revoked) {
+    if (thing != things_.end() && thing->second.revoked) return register_outcome::thing_revoked;
+    if (thing != things_.end()) {
         const auto held = certificates_.find(thing->second.certificate_id);
         if (held != certificates_.end() && held->second.status != certificate_status::revoked &&
             held->second.public_key_fingerprint != certificate.public_key_fingerprint) {
@@ -64,6 +65,22 @@ std::vector<certificate_record> memory_registry::revoke_thing(std::string_view n
     const auto thing = things_.find(name);
     if (thing == things_.end() || thing->second.revoked) return revoked;
     thing->second.revoked = true;
+    for (auto& [id, cert] : certificates_) {
+        if (cert.thing_name == name && cert.status == certificate_status::active) {
+            cert.status = certificate_status::revoked;
+            cert.revoked_at = now;
+            revoked.push_back(cert);
+        }
+    }
+    return revoked;
+}
+
+std::optional<std::vector<certificate_record>> memory_registry::release_thing(std::string_view name, time_point now) {
+    std::lock_guard lock(mutex_);
+    const auto thing = things_.find(name);
+    if (thing == things_.end()) return std::nullopt;
+    thing->second.revoked = false;
+    std::vector<certificate_record> revoked;
     for (auto& [id, cert] : certificates_) {
         if (cert.thing_name == name && cert.status == certificate_status::active) {
             cert.status = certificate_status::revoked;

@@ -18,6 +18,7 @@ public:
     [[nodiscard]] std::optional<thing_record> find_thing(std::string_view name) const override;
     [[nodiscard]] std::optional<certificate_record> find_certificate(std::string_view certificate_id) const override;
     std::vector<certificate_record> revoke_thing(std::string_view name, time_point now) override;
+    std::optional<std::vector<certificate_record>> release_thing(std::string_view name, time_point now) override;
     [[nodiscard]] std::vector<certificate_record> revoked_certificates() const override;
 
 private:

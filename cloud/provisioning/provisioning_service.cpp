@@ -160,6 +160,9 @@ reply provisioning_service::register_thing(std::string_view client_id, std::stri
                 return rejected(topic, {400, error_code::invalid_token, "the certificate ownership token was used"});
             case register_outcome::token_expired:
                 return rejected(topic, {400, error_code::invalid_token, "the certificate ownership token has expired"});
+            case register_outcome::thing_revoked:
+                return rejected(topic, {403, error_code::device_revoked,
+                                        "thing '" + thing_name + "' is revoked; an operator must release it first"});
             case register_outcome::name_taken:
                 return rejected(topic, {409, error_code::name_taken,
                                         "thing name '" + thing_name + "' belongs to another certificate"});
@@ -173,6 +176,16 @@ reply provisioning_service::register_thing(std::string_view client_id, std::stri
 revocation provisioning_service::revoke_thing(std::string_view thing_name, time_point now) {
     revocation out;
     out.revoked = registry_.revoke_thing(thing_name, now);
+    out.crl_pem = current_crl(now);
+    out.release = release_message(thing_name, now);
+    return out;
+}
+
+std::optional<revocation> provisioning_service::release_thing(std::string_view thing_name, time_point now) {
+    auto revoked = registry_.release_thing(thing_name, now);
+    if (!revoked) return std::nullopt;
+    revocation out;
+    out.revoked = std::move(*revoked);
     out.crl_pem = current_crl(now);
     out.release = release_message(thing_name, now);
     return out;

@@ -38,7 +38,7 @@ struct reply {
 };
 
 struct revocation {
-    std::vector<certificate_record> revoked;  // empty: no such thing, or already revoked
+    std::vector<certificate_record> revoked;  // revoke: empty for no such thing, or already revoked
     std::string crl_pem;                      // every revoked certificate: the broker's crlfile
     message release;                          // tells the device to forget its identity
 };
@@ -65,14 +65,26 @@ public:
     // {endpoint, port (a string), certificatePem (the CSR signed again, CN = thing name)}}.
     // Rejected: ResourceNotFound (404, unknown template), InvalidPayload, InvalidParameters
     // (no SerialNumber, or not a thing name: thing_name_problem),
-    // InvalidCertificateOwnershipToken (unknown, used or expired), ResourceAlreadyExists
-    // (409, the name is held by another key's certificate).
+    // InvalidCertificateOwnershipToken (unknown, used or expired), DeviceRevoked (403, the
+    // thing is revoked and no operator released it since: a revoked device is never given a
+    // certificate by itself), ResourceAlreadyExists (409, the name is held by another key's
+    // certificate).
     [[nodiscard]] reply register_thing(std::string_view client_id, std::string_view template_name,
                                        std::string_view payload, time_point now);
 
-    // Revokes the thing's certificates, and returns the CRL to write (atomic_file.hpp) and
-    // the release message to publish. Throws what the registry or the CA throws.
+    // Revokes the thing and its certificates, and returns the CRL to write (atomic_file.hpp).
+    // The thing's next provisioning requests are refused (DeviceRevoked) until
+    // release_thing. `release` is the release message, which an operator's revoke does not
+    // send (a device told to provision again would only be refused). Throws what the
+    // registry or the CA throws.
     [[nodiscard]] revocation revoke_thing(std::string_view thing_name, time_point now);
+
+    // An operator's release: the thing may provision again and get a new certificate, with
+    // a new key. Its current certificate, if still active, is revoked (listed in the CRL
+    // returned) so that the name is free for the new key. `release` tells a connected
+    // device to provision again (PROTOCOL.md §2). nullopt for an unknown thing. Throws
+    // what the registry or the CA throws.
+    [[nodiscard]] std::optional<revocation> release_thing(std::string_view thing_name, time_point now);
 
     // The CRL of every revoked certificate so far (for a fresh deployment: an empty one).
     [[nodiscard]] std::string current_crl(time_point now) const;

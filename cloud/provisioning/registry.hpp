@@ -47,7 +47,9 @@ struct thing_record {
     std::string name;            // unique
     std::string certificate_id;  // its current certificate
     time_point provisioned_at{};
-    bool revoked = false;        // revoked things free their name
+    // Revoked by an operator: the thing may not provision again until it is released
+    // (release_thing), whatever key it comes with.
+    bool revoked = false;
 };
 
 enum class register_outcome {
@@ -55,7 +57,8 @@ enum class register_outcome {
     token_unknown,
     token_used,
     token_expired,
-    name_taken,  // another key's active certificate holds the name
+    name_taken,     // another key's active certificate holds the name
+    thing_revoked,  // the thing is revoked and not released since
 };
 
 class registry {
@@ -69,8 +72,9 @@ public:
 
     // In one transaction, in this order: the token exists (else token_unknown), is unused
     // (token_used) and has expires_at > now (token_expired); the thing `certificate.
-    // thing_name` is new, revoked, or its current certificate is revoked or has the same
-    // public_key_fingerprint (a device that retries with the same key), else name_taken.
+    // thing_name` is not revoked (thing_revoked); it is new, or its current certificate is
+    // revoked (a released thing) or has the same public_key_fingerprint (a device that
+    // retries with the same key), else name_taken.
     // Then: the token is marked used, `certificate` (status active) is recorded, and the
     // thing points at it. Nothing changes unless the outcome is `registered`.
     [[nodiscard]] virtual register_outcome register_thing(std::string_view token, const certificate_record& certificate,
@@ -83,6 +87,12 @@ public:
     // revoked at `now`; returns the certificates it revoked (empty for an unknown thing or
     // one already revoked).
     virtual std::vector<certificate_record> revoke_thing(std::string_view name, time_point now) = 0;
+
+    // An operator lets the thing provision again: in one transaction, every active
+    // certificate of it is revoked at `now` (returned: the CRL must list them), and the
+    // thing is no longer revoked, so that its next RegisterThing, with any key, succeeds.
+    // nullopt for an unknown thing.
+    virtual std::optional<std::vector<certificate_record>> release_thing(std::string_view name, time_point now) = 0;
 
     // Every revoked certificate, for the CRL.
     [[nodiscard]] virtual std::vector<certificate_record> revoked_certificates() const = 0;

@@ -15,6 +15,7 @@ inline constexpr const char* invalid_token = "InvalidCertificateOwnershipToken";
 inline constexpr const char* invalid_parameters = "InvalidParameters";    // 400: SerialNumber missing or not a thing name
 inline constexpr const char* template_not_found = "ResourceNotFound";     // 404: no such provisioning template
 inline constexpr const char* name_taken = "ResourceAlreadyExists";        // 409: the thing name belongs to another certificate
+inline constexpr const char* device_revoked = "DeviceRevoked";             // 403: the thing is revoked until an operator releases it
 inline constexpr const char* internal_failure = "InternalFailure";        // 500: the cloud failed (OpenSSL, storage)
 }  // namespace error_code
 

@@ -96,6 +96,8 @@ register_outcome sql_registry::register_thing(std::string_view token, const cert
         if (t.empty()) return register_outcome::token_unknown;
         if (t[0].integer(0) != 0) return register_outcome::token_used;
         if (t[0].integer(1) <= to_ms(now)) return register_outcome::token_expired;
+        const rows revoked = c.execute("SELECT 1 FROM things WHERE name = $1 AND revoked <> 0", {certificate.thing_name});
+        if (!revoked.empty()) return register_outcome::thing_revoked;
         const rows holder = c.execute(
             "SELECT c.status, c.public_key_fingerprint FROM things t JOIN certificates c "
             "ON c.certificate_id = t.certificate_id WHERE t.name = $1 AND t.revoked = 0",
@@ -145,6 +147,22 @@ std::vector<certificate_record> sql_registry::revoke_thing(std::string_view name
             std::string("UPDATE certificates SET status = 'revoked', revoked_at = $2 "
                         "WHERE thing_name = $1 AND status = 'active' RETURNING ") + certificate_columns,
             {std::string(name), to_ms(now)});
+        for (const row& r : changed) revoked.push_back(to_certificate(r));
+        return revoked;
+    });
+}
+
+std::optional<std::vector<certificate_record>> sql_registry::release_thing(std::string_view name, time_point now) {
+    return db_.in_transaction([&](connection& c) -> std::optional<std::vector<certificate_record>> {
+        lock_things(c);
+        const rows thing = c.execute("SELECT 1 FROM things WHERE name = $1", {std::string(name)});
+        if (thing.empty()) return std::nullopt;
+        (void)c.execute("UPDATE things SET revoked = 0 WHERE name = $1", {std::string(name)});
+        const rows changed = c.execute(
+            std::string("UPDATE certificates SET status = 'revoked', revoked_at = $2 "
+                        "WHERE thing_name = $1 AND status = 'active' RETURNING ") + certificate_columns,
+            {std::string(name), to_ms(now)});
+        std::vector<certificate_record> revoked;
         for (const row& r : changed) revoked.push_back(to_certificate(r));
         return revoked;
     });

@@ -6,10 +6,10 @@
 //
 // Times are kept to the millisecond (rounded down).
 //
-// Several processes may share one PostgreSQL database: register_thing and revoke_thing
-// lock the things table for their transaction, so that two registrations of one token or
-// one name run one after the other and the second sees what the first did (SQLite's
-// write transactions are one at a time anyway).
+// Several processes may share one PostgreSQL database: register_thing, revoke_thing and
+// release_thing lock the things table for their transaction, so that two registrations of
+// one token or one name run one after the other and the second sees what the first did
+// (SQLite's write transactions are one at a time anyway).
 
 #include "provisioning/registry.hpp"
 #include "storage/database.hpp"
@@ -32,6 +32,8 @@ public:
         std::string_view certificate_id) const override;
     std::vector<provisioning::certificate_record> revoke_thing(std::string_view name,
                                                                provisioning::time_point now) override;
+    std::optional<std::vector<provisioning::certificate_record>> release_thing(std::string_view name,
+                                                                               provisioning::time_point now) override;
     [[nodiscard]] std::vector<provisioning::certificate_record> revoked_certificates() const override;
 
 private:

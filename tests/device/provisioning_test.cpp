@@ -9,6 +9,7 @@
 
 #include "coro_test.hpp"
 #include "provisioning/topics.hpp"
+#include "scripted_cloud.hpp"
 #include "test_cloud.hpp"
 #include "tether/device/device.hpp"
 #include "tether/device/identity_files.hpp"
@@ -20,48 +21,8 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using tether::test::run_coro;
 namespace prov = tether::cloud::provisioning;
-
-// The scripted cloud: answers provisioning requests (unless `silent`), and records the
-// Store writes it hears.
-struct scripted_cloud {
-    explicit scripted_cloud(test::test_cloud& c) : cloud(c) {}
-    test::test_cloud& cloud;
-    bool silent = false;
-    bool reuse_first_token = false;  // answers every CreateCertificateFromCsr with the first token
-    std::string first_token;
-    std::vector<std::string> store_sets;  // topics
-    std::unique_ptr<client::client> mqtt;
-
-    asio::awaitable<bool> start(asio::io_context& io) {
-        mqtt = std::make_unique<client::client>(io.get_executor(), cloud.service_options());
-        if (co_await mqtt->connect()) co_return false;
-        auto answer = [this](const client::message& m) -> asio::awaitable<void> {
-            if (silent) co_return;
-            auto r = cloud.service.handle(m.topic, m.text(), std::chrono::system_clock::now());
-            if (!r) co_return;
-            if (r->accepted && r->topic.find("create-from-csr") != std::string::npos) {
-                json body = json::parse(r->payload);
-                if (first_token.empty()) first_token = body["certificateOwnershipToken"].get<std::string>();
-                if (reuse_first_token) body["certificateOwnershipToken"] = first_token;
-                r->payload = body.dump();
-            }
-            (void)co_await mqtt->publish(r->topic, r->payload, client::qos::at_least_once, client::wait::ack);
-        };
-        std::vector<client::subscription> subs;
-        subs.emplace_back(prov::create_from_csr_filter, client::qos::at_least_once, answer);
-        subs.emplace_back(prov::register_thing_filter, client::qos::at_least_once, answer);
-        subs.emplace_back("ioto/service/+/store/set", client::qos::at_least_once,
-                          [this](const client::message& m) { store_sets.emplace_back(m.topic); });
-        co_return !(co_await mqtt->subscribe(std::move(subs))).ec;
-    }
-};
-
-// Destroys the scripted cloud's client when the test's coroutine ends, however it ends:
-// a client must not outlive the io_context that run_coro owns.
-struct client_scope {
-    std::unique_ptr<client::client>& c;
-    ~client_scope() { c.reset(); }
-};
+using test::client_scope;
+using test::scripted_cloud;
 
 std::string certificate_cn(const std::filesystem::path& file) {
     const std::string pem = test::read_text(file);
@@ -250,10 +211,11 @@ TEST(Provisioning, AReleaseProvisionsAgainAndAStaleOneIsIgnored) {
         CO_ASSERT(co_await tether::test::eventually([&] { return fenced; }));
         EXPECT_EQ(dev.provisioned_count(), 1u) << "a stale release was obeyed";
 
-        // The cloud revokes the thing's certificate (freeing its name) and tells it so.
-        const auto revoked = cloud.service.revoke_thing("sensor-46", std::chrono::system_clock::now());
-        CO_ASSERT(revoked.revoked.size() == 1);
-        const auto& fresh = revoked.release;
+        // An operator releases the thing (its certificate is revoked, freeing the name for
+        // a new key), and the cloud tells the device so.
+        const auto released = cloud.service.release_thing("sensor-46", std::chrono::system_clock::now());
+        CO_ASSERT(released && released->revoked.size() == 1);
+        const auto& fresh = released->release;
         CO_ASSERT(!(co_await script.mqtt->publish(fresh.topic, fresh.payload, client::qos::at_least_once)));
         CO_ASSERT(co_await tether::test::eventually([&] { return dev.provisioned_count() == 2 && dev.mqtt().is_connected(); }));
         EXPECT_EQ(dev.id(), "sensor-46");

@@ -5,6 +5,7 @@
 // identity that answers provisioning requests with cloud/provisioning's functions. The
 // device code itself never links cloud/: only this test does.
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,7 +37,9 @@ inline std::string mosquitto_path() {
 }
 
 struct test_cloud {
-    test_cloud()
+    // `tls_version`: what the broker speaks, "tlsv1.2" (the deployment's choice) or "tlsv1.3"
+    // (where a refused client certificate shows only at the client's first read).
+    explicit test_cloud(const std::string& tls_version = "tlsv1.2")
         : ca(prov::certificate_authority::create("device test CA", std::chrono::system_clock::now())),
           port(tether::test::free_port()),
           service(ca, registry, {.endpoint = "localhost", .port = port}) {
@@ -58,7 +61,11 @@ struct test_cloud {
         s.key_file = b / "broker.key";
         s.crl_file = b / "crl.pem";
         s.acl_file = b / "acl";
-        write_text(b / "mosquitto.conf", prov::mosquitto_conf(s));
+        std::string conf = prov::mosquitto_conf(s);
+        if (const auto at = conf.find("tls_version tlsv1.2"); at != std::string::npos) {
+            conf.replace(at, std::string("tls_version tlsv1.2").size(), "tls_version " + tls_version);
+        }
+        write_text(b / "mosquitto.conf", conf);
         start_broker();
     }
 
@@ -73,6 +80,18 @@ struct test_cloud {
         if (broker) broker->kill(15);
         if (broker) (void)broker->wait();
         broker.reset();
+    }
+
+    // The broker's CRL replaced by `pem`, and the broker told to read it again (SIGHUP).
+    void publish_crl(const std::string& pem) {
+        const auto crl = dir.path / "broker" / "crl.pem";
+        write_text(crl.string() + ".new", pem);
+        std::filesystem::permissions(crl.string() + ".new", std::filesystem::perms::owner_read |
+                                                                std::filesystem::perms::owner_write |
+                                                                std::filesystem::perms::group_read |
+                                                                std::filesystem::perms::others_read);
+        std::filesystem::rename(crl.string() + ".new", crl);
+        broker->kill(SIGHUP);
     }
 
     // A device kit (PROTOCOL.md §5) in `kit`: ca, claim identity, 'auto' identity.

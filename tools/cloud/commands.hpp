@@ -13,4 +13,8 @@ int run_init(const std::vector<std::string>& args);
 // tether-cloud run DIR [--broker-running]
 int run_run(const std::vector<std::string>& args);
 
+// tether-cloud revoke DIR THING, tether-cloud release DIR THING (revoke.cpp)
+int run_revoke(const std::vector<std::string>& args);
+int run_release(const std::vector<std::string>& args);
+
 }  // namespace tether::tools::cloud

@@ -2,6 +2,8 @@
 //
 //   tether-cloud init DIR [options]   make a deployment: CA, broker, service identity, device kit
 //   tether-cloud run DIR              start the broker (unless running) and the cloud service
+//   tether-cloud revoke DIR THING     revoke a device: the broker refuses it, provisioning too
+//   tether-cloud release DIR THING    let a device provision again (a new key and certificate)
 
 #include <iostream>
 #include <string>
@@ -15,12 +17,17 @@ int main(int argc, char** argv) {
     if (args.empty() || args[0] == "--help" || args[0] == "help") {
         std::cout << "Usage: tether-cloud init DIR [--port 8883] [--bind 127.0.0.1] [--host NAME]... [--web-port 8080] "
                      "[--force]\n"
-                     "       tether-cloud run DIR [--broker-running]\n";
+                     "       tether-cloud run DIR [--broker-running]\n"
+                     "       tether-cloud revoke DIR THING\n"
+                     "       tether-cloud release DIR THING\n";
         return args.empty() ? 1 : 0;
     }
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "init") return run_init(rest);
     if (args[0] == "run") return run_run(rest);
-    std::cerr << "Error: unknown command '" << args[0] << "' (try: tether-cloud init DIR, tether-cloud run DIR)\n";
+    if (args[0] == "revoke") return run_revoke(rest);
+    if (args[0] == "release") return run_release(rest);
+    std::cerr << "Error: unknown command '" << args[0]
+              << "' (try: tether-cloud init DIR, run DIR, revoke DIR THING, release DIR THING)\n";
     return 1;
 }

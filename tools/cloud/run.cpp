@@ -25,6 +25,7 @@
 
 #include "broker_process.hpp"
 #include "commands.hpp"
+#include "device_actions.hpp"
 #include "ingest/service.hpp"
 #include "provisioning/deployment.hpp"
 #include "storage/sql_registry.hpp"
@@ -44,16 +45,6 @@ std::string read_text(const fs::path& p) {
     std::ostringstream s;
     s << in.rdbuf();
     return s.str();
-}
-
-// The database's URL from cloud.json5's `database`: {engine: 'sqlite', path} (relative to
-// DIR) or {engine: 'postgresql', url}.
-std::string database_url(const nlohmann::json& settings, const fs::path& dir) {
-    const auto& db = settings.at("database");
-    const std::string engine = db.value("engine", "sqlite");
-    if (engine == "sqlite") return "sqlite:" + (dir / db.at("path").get<std::string>()).string();
-    if (engine == "postgresql") return db.at("url").get<std::string>();
-    throw std::runtime_error("cloud.json5: database.engine must be 'sqlite' or 'postgresql', found '" + engine + "'");
 }
 
 // Starts the deployment's mosquitto. A broker just started has no clients: every device

@@ -1,12 +1,13 @@
 #include "web_wiring.hpp"
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/post.hpp>
 #include <chrono>
 #include <future>
 #include <stdexcept>
 
-#include "provisioning/atomic_file.hpp"
-#include "provisioning/topics.hpp"
+#include "device_actions.hpp"
 
 namespace tether::tools::cloud {
 
@@ -88,29 +89,31 @@ web_part::web_part(web_inputs in)
     });
 
     web::actions act;
+    // Both as `tether-cloud release|revoke` do them (device_actions.hpp).
     act.release = [this](std::string_view id) {
         return on_io(in_.io, [this, device = std::string(id)] {
-            const auto thing = in_.registry.find_thing(device);
-            if (!thing || thing->revoked) return web::error_reply(404, "no active device named " + device);
-            auto m = tether::cloud::provisioning::release_message(device, std::chrono::system_clock::now());
+            const auto released = release_and_write_crl(in_.provisioning, in_.layout, device);
+            if (!released) return web::error_reply(404, "no device named " + device);
+            if (!released->revoked.empty() && in_.reload_broker) in_.reload_broker();
+            // A device away (or refused, revoked) provisions at its next attempt without it.
+            const auto& m = released->release;
             if (const auto ec = in_.service.mqtt().publish_now(m.topic, m.payload, tether::core::qos::at_least_once)) {
-                return web::error_reply(503, "cannot publish the release: " + ec.message());
+                return web::error_reply(503, "released, but cannot publish the release: " + ec.message());
             }
             return web::reply{200, json{{"device", device}, {"message", "Release sent to " + device + "."}}};
         });
     };
     act.revoke = [this](std::string_view id) {
         return on_io(in_.io, [this, device = std::string(id)] {
-            const auto revoked = in_.provisioning.revoke_thing(device, std::chrono::system_clock::now());
-            if (revoked.revoked.empty()) {
-                return web::error_reply(404, "no active device named " + device);
-            }
-            tether::cloud::provisioning::write_file_atomically(
-                in_.layout.crl(), revoked.crl_pem,
-                fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+            const auto revoked = revoke_and_write_crl(in_.provisioning, in_.registry, in_.layout, device);
+            if (!revoked) return web::error_reply(404, "no active device named " + device);
             if (in_.reload_broker) in_.reload_broker();
+            // After the SIGHUP: the device's next handshake meets the new CRL.
+            asio::co_spawn(in_.io, close_device_connection(in_.io.get_executor(),
+                                                           service_client_options(in_.settings, in_.layout, ""), device),
+                           asio::detached);
             return web::reply{200, json{{"device", device},
-                                        {"certificates", revoked.revoked.size()},
+                                        {"certificates", revoked->revoked.size()},
                                         {"message", device + " is revoked; the broker's CRL is rewritten."}}};
         });
     };

@@ -154,7 +154,7 @@ async function loadDeviceMeta(id) {
     const exp = expiry(d.certificateExpires);
     meta.append(status(d), ` Last seen ${ago(d.lastSeen)} · certificate expires ${exp.text}`);
     $('revoke').disabled = d.revoked;
-    $('release').disabled = d.revoked;
+    $('release').disabled = false;  // a revoked device, released, may provision again
   } catch (e) {
     $('device-meta').textContent = e.message;
   }
@@ -323,8 +323,8 @@ function confirmAction(title, text, label) {
 async function act(kind) {
   const id = state.device;
   const texts = {
-    release: ['Release this device?', `${id} will forget its identity and provision itself again from its claim certificate.`, 'Release'],
-    revoke: ['Revoke this device?', `${id}'s certificate is revoked: the broker refuses it and the cloud ignores it. This cannot be undone.`, 'Revoke'],
+    release: ['Release this device?', `${id} will forget its identity and provision itself again from its claim certificate (a revoked device too).`, 'Release'],
+    revoke: ['Revoke this device?', `${id}'s certificate is revoked: the broker refuses it and the cloud ignores it. It may not provision again until it is released.`, 'Revoke'],
   };
   if (!(await confirmAction(...texts[kind]))) return;
   const notice = $('action-result');

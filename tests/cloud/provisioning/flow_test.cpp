@@ -1,6 +1,6 @@
 // The provisioning flow (PROTOCOL.md §3) as request -> reply, on a manual clock:
 // CreateCertificateFromCsr, RegisterThing, one-use expiring tokens, thing-name
-// collisions, revocation.
+// collisions, revocation and release.
 
 #include <gtest/gtest.h>
 
@@ -176,7 +176,7 @@ TEST_F(flow, IgnoresTopicsThatAreNotProvisioningRequests) {
     EXPECT_FALSE(service.handle("tether/provision/a+b/certificates/create-from-csr/json", "{}", t0));
 }
 
-TEST_F(flow, RevocationListsTheDevicesCertificatesAndFreesItsName) {
+TEST_F(flow, RevocationListsTheCertificatesAndRefusesTheThingUntilReleased) {
     const json created = create(make_csr(*ec_key("P-256")));
     const reply r = register_thing(created["certificateOwnershipToken"], "dev1");
     ASSERT_TRUE(r.accepted);
@@ -192,11 +192,42 @@ TEST_F(flow, RevocationListsTheDevicesCertificatesAndFreesItsName) {
     EXPECT_TRUE(service.revoke_thing("dev1", t0 + 2min).revoked.empty());  // already revoked
     EXPECT_TRUE(service.revoke_thing("nobody", t0 + 2min).revoked.empty());
 
-    // Another device may now take the name; the revoked certificate stays revoked.
+    // The revoked thing provisioning again, with a new key: refused, the token kept.
     const json again = create(make_csr(*ec_key("P-256")), t0 + 3min);
-    EXPECT_TRUE(register_thing(again["certificateOwnershipToken"], "dev1", t0 + 3min).accepted);
-    EXPECT_EQ(verify_certificate(pem, ca.certificate_pem(), t0 + 4min, service.current_crl(t0 + 4min)),
+    const reply refused = register_thing(again["certificateOwnershipToken"], "dev1", t0 + 3min);
+    EXPECT_FALSE(refused.accepted);
+    EXPECT_EQ(error_code_of(refused), "DeviceRevoked");
+    EXPECT_EQ(json::parse(refused.payload)["statusCode"], 403);
+
+    // Released by an operator: the same request now succeeds; the old certificate stays revoked.
+    const auto released = service.release_thing("dev1", t0 + 4min);
+    ASSERT_TRUE(released);
+    EXPECT_TRUE(released->revoked.empty()) << "nothing active was left to revoke";
+    EXPECT_EQ(released->release.topic, "ioto/device/dev1/provision/release");
+    EXPECT_FALSE(service.release_thing("nobody", t0 + 4min));
+    const reply accepted = register_thing(again["certificateOwnershipToken"], "dev1", t0 + 5min);
+    ASSERT_TRUE(accepted.accepted) << accepted.payload;
+    const std::string fresh = json::parse(accepted.payload)["deviceConfiguration"]["certificatePem"];
+    EXPECT_EQ(verify_certificate(fresh, ca.certificate_pem(), t0 + 6min, service.current_crl(t0 + 6min)), "");
+    EXPECT_EQ(verify_certificate(pem, ca.certificate_pem(), t0 + 6min, service.current_crl(t0 + 6min)),
               "certificate revoked");
+}
+
+// Releasing a device that is not revoked: its certificate is revoked (else its name would be
+// held by the old key), and it provisions again with a new key.
+TEST_F(flow, ReleasingAnActiveThingRevokesItsCertificateAndFreesTheNameForANewKey) {
+    const json created = create(make_csr(*ec_key("P-256")));
+    const reply r = register_thing(created["certificateOwnershipToken"], "dev1");
+    ASSERT_TRUE(r.accepted);
+    const std::string pem = json::parse(r.payload)["deviceConfiguration"]["certificatePem"];
+    const json other = create(make_csr(*ec_key("P-256")));
+    EXPECT_EQ(error_code_of(register_thing(other["certificateOwnershipToken"], "dev1")), "ResourceAlreadyExists");
+
+    const auto released = service.release_thing("dev1", t0 + 1min);
+    ASSERT_TRUE(released);
+    ASSERT_EQ(released->revoked.size(), 1u);
+    EXPECT_EQ(verify_certificate(pem, ca.certificate_pem(), t0 + 2min, released->crl_pem), "certificate revoked");
+    EXPECT_TRUE(register_thing(other["certificateOwnershipToken"], "dev1", t0 + 2min).accepted);
 }
 
 }  // namespace

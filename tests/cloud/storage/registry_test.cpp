@@ -87,7 +87,7 @@ TEST_P(storage_test, RegisterThingChecksInOrderAndChangesNothingUnlessRegistered
     EXPECT_FALSE(r.find_certificate("a9"));
 }
 
-TEST_P(storage_test, RevokingAThingRevokesItsCertificatesAndFreesTheName) {
+TEST_P(storage_test, RevokingAThingRevokesItsCertificatesAndHoldsTheNameUntilReleased) {
     auto db = open();
     ASSERT_TRUE(db);
     sql_registry r(*db);
@@ -109,10 +109,34 @@ TEST_P(storage_test, RevokingAThingRevokesItsCertificatesAndFreesTheName) {
     ASSERT_EQ(crl.size(), 1u);
     EXPECT_EQ(crl[0].serial, "SERIALa1");
 
-    // A revoked thing frees its name for another key.
+    // A revoked thing is refused, whatever the key, and the token kept; released, it may register.
+    EXPECT_EQ(r.register_thing("tokB", active("b1", "fpB", "dev1"), later), register_outcome::thing_revoked);
+    EXPECT_FALSE(r.find_token("tokB")->used);
+    EXPECT_FALSE(r.release_thing("unknown", later));
+    const auto released = r.release_thing("dev1", later);
+    ASSERT_TRUE(released);
+    EXPECT_TRUE(released->empty());
     EXPECT_EQ(r.register_thing("tokB", active("b1", "fpB", "dev1"), later), register_outcome::registered);
     EXPECT_EQ(r.find_thing("dev1")->certificate_id, "b1");
     EXPECT_FALSE(r.find_thing("dev1")->revoked);
+}
+
+// Releasing a thing that is not revoked revokes its active certificate, so a new key may
+// take the name.
+TEST_P(storage_test, ReleasingAnActiveThingRevokesItsCertificate) {
+    auto db = open();
+    ASSERT_TRUE(db);
+    sql_registry r(*db);
+    r.add_pending(pending("p1", "fpA"), token("tokA", "p1"));
+    r.add_pending(pending("p2", "fpB"), token("tokB", "p2"));
+    ASSERT_EQ(r.register_thing("tokA", active("a1", "fpA", "dev1"), t0), register_outcome::registered);
+    EXPECT_EQ(r.register_thing("tokB", active("b1", "fpB", "dev1"), t0), register_outcome::name_taken);
+    const auto released = r.release_thing("dev1", t0);
+    ASSERT_TRUE(released);
+    ASSERT_EQ(released->size(), 1u);
+    EXPECT_EQ((*released)[0].certificate_id, "a1");
+    EXPECT_EQ(r.find_certificate("a1")->status, certificate_status::revoked);
+    EXPECT_EQ(r.register_thing("tokB", active("b1", "fpB", "dev1"), t0), register_outcome::registered);
 }
 
 // Two connections present each token at once: exactly one registration per token.

@@ -39,6 +39,10 @@
 
 namespace tether::device {
 
+namespace detail {
+class agent;
+}
+
 // What set() stores: its JSON type is the Store item's type (string, number, boolean).
 using store_value = std::variant<std::string, double, bool>;
 
@@ -53,6 +57,9 @@ struct device_options {
     // Reconnecting of the client underneath (its full-jitter backoff).
     client::reconnect_policy reconnect{};
     std::uint16_t keep_alive_s = 60;
+    // How long the device stays away after a throttle with "close": true (PROTOCOL.md §2
+    // says an hour; tests shorten it).
+    std::chrono::milliseconds stay_away = std::chrono::hours(1);
     std::function<void(const provision_report&)> on_provision{};         // after each attempt
     std::function<void(const client::connection_event&)> on_connection{};  // the client's events
 };
@@ -61,6 +68,11 @@ class device {
 public:
     // Nothing happens until start(). `executor`: as for client::client (one thread).
     device(asio::any_io_executor executor, std::filesystem::path dir, device_options options = {});
+    // Closes the connections at once and calls the options' callbacks no more. A task
+    // under way in the background (provisioning again after a release or a revoked
+    // certificate, staying away after a throttle) ends on its own, without connecting: an
+    // attempt waiting for a provisioning reply waits at most provisioning.reply_timeout,
+    // and saves the identity if the reply comes.
     ~device();
     device(const device&) = delete;
     device& operator=(const device&) = delete;
@@ -82,8 +94,8 @@ public:
     asio::awaitable<void> stop(std::chrono::milliseconds limit = std::chrono::seconds(5));
 
     // The device id (thing name); empty before start() succeeded.
-    [[nodiscard]] const std::string& id() const noexcept { return id_; }
-    [[nodiscard]] const configuration& config() const noexcept { return config_; }
+    [[nodiscard]] const std::string& id() const noexcept;
+    [[nodiscard]] const configuration& config() const noexcept;
     // The client underneath, for publish, subscribe and request. Valid from start() until
     // a release or a revoked certificate replaces it (the old one is then disconnected but
     // kept alive until the device is destroyed). Throws std::logic_error before start().
@@ -121,40 +133,15 @@ public:
 
     // Throttling (PROTOCOL.md §2): the spacing now enforced between Store and metric
     // publishes (0: none), and whether the cloud told the device to stay away.
-    [[nodiscard]] std::chrono::milliseconds throttle_interval() const noexcept { return throttle_interval_; }
-    [[nodiscard]] bool closed_by_cloud() const noexcept { return closed_by_cloud_; }
+    [[nodiscard]] std::chrono::milliseconds throttle_interval() const noexcept;
+    [[nodiscard]] bool closed_by_cloud() const noexcept;
     // How many times this object provisioned successfully.
-    [[nodiscard]] unsigned provisioned_count() const noexcept { return provisioned_count_; }
+    [[nodiscard]] unsigned provisioned_count() const noexcept;
 
 private:
-    asio::awaitable<std::error_code> provision_with_retry();
-    asio::awaitable<std::error_code> connect_own_identity(bool& identity_refused);
-    void watch(client::client& c);
-    [[nodiscard]] std::vector<client::subscription> master_subscriptions() const;
-    [[nodiscard]] std::vector<client::subscription> control_subscriptions();
-    asio::awaitable<void> reprovision();
-    asio::awaitable<void> stay_away(std::chrono::milliseconds how_long);
-    asio::awaitable<void> pace();
-    void on_throttle(const client::message& m);
-    void on_release(const client::message& m);
-    asio::awaitable<store_result<nlohmann::json>> read(std::string topic, std::string body,
-                                                       std::optional<std::chrono::milliseconds> timeout);
-
-    asio::any_io_executor executor_;
-    std::filesystem::path dir_;
-    device_options options_;
-    configuration config_;
-    std::string id_;
-    std::unique_ptr<client::client> client_;
-    std::vector<std::unique_ptr<client::client>> retired_;
-    std::chrono::milliseconds throttle_interval_{0};
-    std::chrono::steady_clock::time_point throttle_until_{};
-    std::chrono::steady_clock::time_point next_publish_{};
-    bool closed_by_cloud_ = false;
-    bool stopped_ = false;
-    bool reprovisioning_ = false;
-    unsigned provisioned_count_ = 0;
-    std::shared_ptr<asio::steady_timer> wakeup_;  // the provisioning backoff and stay-away waits
+    // The state and the background tasks, shared with those tasks (device/src/agent.hpp):
+    // destroying the device while one runs is safe.
+    std::shared_ptr<detail::agent> agent_;
 };
 
 }  // namespace tether::device

@@ -1,0 +1,305 @@
+// The device's state and background work: provisioning with retries, the connection with
+// the device's identity, its master subscriptions, throttle and release (PROTOCOL.md §2),
+// and provisioning again when the broker refuses the certificate as revoked.
+
+#include "agent.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/ssl/error.hpp>
+#include <asio/use_awaitable.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "client_options.hpp"
+#include "tether/device/identity_files.hpp"
+#include "tether/device/serial_number.hpp"
+
+namespace tether::device::detail {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// A timestamp (ms since the epoch) no older than `limit`. Far future stamps are refused
+// too: a clock that far ahead is not one to obey.
+bool is_fresh(const json& stamp, std::chrono::milliseconds limit) {
+    if (!stamp.is_number()) return false;
+    const double t = stamp.get<double>();
+    if (!std::isfinite(t)) return false;
+    const double age = static_cast<double>(now_ms()) - t;
+    return age <= static_cast<double>(limit.count()) && age >= -static_cast<double>(limit.count());
+}
+
+// The broker refused the device's own certificate in a way that a new one mends: revoked
+// (the cloud revoked or released it) or expired. OpenSSL reports the broker's TLS alert
+// with these reasons: in the handshake with TLS 1.2, at the first read with TLS 1.3 (the
+// client's handshake is over before the broker has checked its certificate). A network
+// failure never carries them.
+bool is_identity_refused(const std::error_code& ec) {
+    if (ec.category() != asio::error::get_ssl_category()) return false;
+    const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+    return reason == SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED || reason == SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED;
+}
+
+bool needs_provisioning(const configuration& c) {
+    return c.mqtt.cert.is_auto || c.mqtt.key.is_auto || c.mqtt.client_id.is_auto;
+}
+
+constexpr std::chrono::milliseconds throttle_first{1'000}, throttle_max{30'000};
+constexpr std::chrono::minutes throttle_window{1};  // pacing lasts this long after the last throttle
+
+}  // namespace
+
+agent::agent(asio::any_io_executor executor, std::filesystem::path dir, device_options options)
+    : executor_(std::move(executor)), dir_(std::move(dir)), options_(std::move(options)), wakeup_(executor_) {}
+
+agent::~agent() { detach(); }
+
+void agent::detach() {
+    stopped_ = true;
+    detached_ = true;
+    wakeup_.cancel();
+    options_.on_provision = nullptr;
+    options_.on_connection = nullptr;
+    // The connections close now, as the device goes; a task waiting on one of them is
+    // woken with client_stopped. A client destroyed here may still report `disconnected`:
+    // not to this agent any more.
+    if (client_) client_->on_connection_event(nullptr);
+    for (auto& c : retired_) c->on_connection_event(nullptr);
+    client_.reset();
+    retired_.clear();
+}
+
+// A copy is called: the owner may destroy the device from inside its callback.
+void agent::report(const provision_report& r) const {
+    if (const auto callback = options_.on_provision) callback(r);
+}
+
+asio::awaitable<std::error_code> agent::provision_with_retry() {
+    // A kit without a serial number: one made now and saved, the same for every attempt
+    // and every later provisioning.
+    if (!config_.device.serial_number || config_.device.serial_number->empty()) {
+        try {
+            (void)ensure_serial_number(dir_);
+        } catch (const std::system_error& e) {
+            co_return e.code();
+        }
+        config_ = load_configuration(dir_);
+    }
+    std::chrono::milliseconds delay = options_.retry_initial;
+    std::mt19937_64 rng(std::random_device{}());
+    for (unsigned attempt = 1;; ++attempt) {
+        const auto result = co_await provision(executor_, config_, options_.provisioning);
+        report(result);
+        if (stopped_) co_return make_error_code(errc::stopped);
+        if (!result.ec) {
+            ++provisioned_count_;
+            co_return std::error_code{};
+        }
+        // Nothing to retry with: the configuration must change first.
+        if (result.ec == errc::no_claim_identity || result.ec == errc::no_serial_number) co_return result.ec;
+        if (options_.provision_attempts != 0 && attempt >= options_.provision_attempts) co_return result.ec;
+        const auto half = std::max<std::int64_t>(delay.count() / 2, 0);
+        std::uniform_int_distribution<std::int64_t> pick(half, std::max<std::int64_t>(delay.count() - 1, half));
+        wakeup_.expires_after(std::chrono::milliseconds(pick(rng)));
+        (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        if (stopped_) co_return make_error_code(errc::stopped);
+        delay = std::min(delay * 2, options_.retry_max);
+    }
+}
+
+// Registers the connection-event callback. A plain function, as are the two below that
+// make handlers capturing `this`: the lambdas stay out of the coroutines' frames. The
+// handlers run only while their client lives, and the clients are this agent's.
+void agent::watch(client::client& c) {
+    c.on_connection_event([this](const client::connection_event& e) {
+        if (const auto callback = options_.on_connection) callback(e);
+        // Reconnecting with a certificate the cloud revoked: get a new one.
+        if (e.state != client::connection_state::connected && is_identity_refused(e.reason) && !reprovisioning_ &&
+            !stopped_) {
+            asio::co_spawn(executor_, reprovision(shared_from_this()), asio::detached);
+        }
+    });
+}
+
+// The master subscriptions (PROTOCOL.md §2): one SUBSCRIBE each; every filter under them
+// (replies, throttle, release, the application's) is then served locally.
+std::vector<client::subscription> agent::master_subscriptions() const {
+    std::vector<client::subscription> subs;
+    subs.emplace_back("ioto/device/" + id_ + "/#", client::qos::at_least_once);
+    subs.emplace_back("ioto/account/all/#", client::qos::at_least_once);
+    return subs;
+}
+
+// Throttle and release. Not in the masters' subscribe() call: the client delivers a
+// message to one filter per call, and there the handler-less master would take it.
+std::vector<client::subscription> agent::control_subscriptions() {
+    const std::string device_topics = "ioto/device/" + id_;
+    std::vector<client::subscription> subs;
+    subs.emplace_back(device_topics + "/mqtt/throttle", client::qos::at_least_once,
+                      [this](const client::message& m) { on_throttle(m); });
+    subs.emplace_back(device_topics + "/provision/release", client::qos::at_least_once,
+                      [this](const client::message& m) { on_release(m); });
+    return subs;
+}
+
+asio::awaitable<std::error_code> agent::connect_own_identity(bool& identity_refused) {
+    identity_refused = false;
+    id_ = config_.mqtt.client_id.value;
+    if (id_.empty()) id_ = config_.device.id.value;
+    auto opts = detail::client_options(config_, id_, config_.mqtt.cert.value, config_.mqtt.key.value);
+    // The durable outbox of this identity (not the claim connection's): Store writes and
+    // metrics accepted while offline survive a restart. A journal belongs to one client id,
+    // so a device provisioned again starts a journal of its own beside the old one.
+    if (!config_.mqtt.persist.empty()) {
+        opts.persistence.directory = (config_.mqtt.persist / id_).string();
+        opts.persistence.level =
+            config_.mqtt.persist_power_loss ? client::durability::power_loss : client::durability::process_crash;
+    }
+    opts.reconnect = options_.reconnect;
+    opts.keep_alive_s = options_.keep_alive_s;
+    if (client_) retired_.push_back(std::move(client_));
+    client_ = std::make_unique<client::client>(executor_, opts);
+    watch(*client_);
+    // The client is held for the calls below: detach() may let go of client_ meanwhile.
+    client::client& c = *client_;
+    if (const auto ec = co_await c.connect()) {
+        identity_refused = is_identity_refused(ec);
+        co_return ec;
+    }
+    if (stopped_) co_return make_error_code(errc::stopped);
+    auto masters = master_subscriptions();
+    if (const auto s = co_await c.subscribe(std::move(masters), client::wait::ack); s.ec) co_return s.ec;
+    if (stopped_) co_return make_error_code(errc::stopped);
+    auto control = control_subscriptions();
+    const auto s = co_await c.subscribe(std::move(control), client::wait::ack);
+    co_return s.ec;
+}
+
+asio::awaitable<std::error_code> agent::start(std::shared_ptr<agent> self) {
+    (void)self;  // held by the frame: this agent lives while start() runs
+    stopped_ = detached_;
+    // Twice at most: a refused identity is forgotten and provisioned once more.
+    for (int round = 0;; ++round) {
+        if (stopped_) co_return make_error_code(errc::stopped);
+        config_ = load_configuration(dir_);
+        if (needs_provisioning(config_)) {
+            if (const auto ec = co_await provision_with_retry()) co_return ec;
+            if (stopped_) co_return make_error_code(errc::stopped);
+            config_ = load_configuration(dir_);
+        }
+        bool refused = false;
+        const auto ec = co_await connect_own_identity(refused);
+        if (!refused || round > 0 || !config_.provision.provisioned || stopped_) co_return ec;
+        forget_identity(dir_);
+    }
+}
+
+asio::awaitable<void> agent::reprovision(std::shared_ptr<agent> self) {
+    if (reprovisioning_ || stopped_) co_return;
+    reprovisioning_ = true;
+    if (client_) (void)co_await client_->disconnect(1s);
+    if (stopped_) {
+        reprovisioning_ = false;
+        co_return;
+    }
+    try {
+        forget_identity(dir_);
+    } catch (const std::system_error& e) {
+        provision_report r;
+        r.ec = e.code();
+        r.error_message = e.what();
+        report(r);
+        reprovisioning_ = false;
+        co_return;
+    }
+    id_.clear();
+    (void)co_await start(self);
+    reprovisioning_ = false;
+}
+
+asio::awaitable<void> agent::stop(std::shared_ptr<agent> self, std::chrono::milliseconds limit) {
+    stopped_ = true;
+    wakeup_.cancel();
+    if (client_) (void)co_await client_->disconnect(limit);
+    (void)self;
+}
+
+void agent::on_release(const client::message& m) {
+    const json stamp = json::parse(m.text(), nullptr, false);
+    if (!is_fresh(stamp, 10s)) return;  // a stale or malformed release is ignored (PROTOCOL.md §2)
+    // Not from inside the handler: reprovisioning replaces the client that runs it.
+    asio::co_spawn(executor_, reprovision(shared_from_this()), asio::detached);
+}
+
+void agent::on_throttle(const client::message& m) {
+    const json body = json::parse(m.text(), nullptr, false);
+    if (!body.is_object() || !body.contains("timestamp") || !is_fresh(body["timestamp"], 30s)) return;
+    if (body.contains("close") && body["close"].is_boolean() && body["close"].get<bool>()) {
+        if (closed_by_cloud_) return;  // staying away already
+        closed_by_cloud_ = true;
+        asio::co_spawn(executor_, stay_away(shared_from_this(), options_.stay_away), asio::detached);
+        return;
+    }
+    throttle_interval_ = throttle_interval_.count() == 0 ? throttle_first : std::min(throttle_interval_ * 2, throttle_max);
+    throttle_until_ = std::chrono::steady_clock::now() + throttle_window;
+}
+
+asio::awaitable<void> agent::stay_away(std::shared_ptr<agent> self, std::chrono::milliseconds how_long) {
+    if (client_) (void)co_await client_->disconnect(1s);
+    if (stopped_) co_return;
+    wakeup_.expires_after(how_long);
+    (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    if (stopped_) co_return;
+    closed_by_cloud_ = false;
+    (void)co_await start(self);
+}
+
+// Spaces publishes by the throttle interval while the throttle lasts.
+asio::awaitable<void> agent::pace(std::shared_ptr<agent> self) {
+    const auto now = std::chrono::steady_clock::now();
+    if (throttle_interval_.count() == 0) co_return;
+    if (now >= throttle_until_) {
+        throttle_interval_ = {};
+        co_return;
+    }
+    if (next_publish_ > now) {
+        asio::steady_timer t(executor_, next_publish_);
+        next_publish_ += throttle_interval_;
+        (void)co_await t.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    } else {
+        next_publish_ = now + throttle_interval_;
+    }
+    (void)self;
+}
+
+asio::awaitable<store_result<json>> agent::read(std::shared_ptr<agent> self, std::string topic, std::string body,
+                                                std::optional<std::chrono::milliseconds> timeout) {
+    store_result<json> r;
+    if (!client_ || id_.empty()) {
+        r.ec = errc::not_provisioned;
+        co_return r;
+    }
+    const auto reply = co_await client_->request("ioto/service/" + id_ + "/" + topic, body,
+                                                 "ioto/device/" + id_ + "/" + topic,
+                                                 timeout.value_or(options_.request_timeout));
+    if (reply.ec) {
+        r.ec = reply.ec;
+        co_return r;
+    }
+    (void)self;
+    co_return parse_store_reply(reply.payload);
+}
+
+}  // namespace tether::device::detail

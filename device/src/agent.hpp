@@ -1,0 +1,87 @@
+#pragma once
+// What the device object does, and what outlives it: the state and the background tasks
+// (provisioning again after a release or a revoked certificate, the throttle's stay-away).
+// The device holds it by a shared_ptr and each task holds it too, so destroying the device
+// while a task runs leaves the task a live object to finish with. detach() is how the
+// device lets go: everything stops that can stop at once, the owner's callbacks are
+// dropped, and a task still under way (an attempt waiting for a provisioning reply, at
+// most reply_timeout) ends without connecting.
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tether/client/client.hpp"
+#include "tether/device/configuration.hpp"
+#include "tether/device/device.hpp"
+#include "tether/device/store_reply.hpp"
+
+namespace tether::device::detail {
+
+class agent : public std::enable_shared_from_this<agent> {
+public:
+    agent(asio::any_io_executor executor, std::filesystem::path dir, device_options options);
+    ~agent();
+    agent(const agent&) = delete;
+    agent& operator=(const agent&) = delete;
+
+    // device::start() and stop(); `self` keeps this alive while they run.
+    asio::awaitable<std::error_code> start(std::shared_ptr<agent> self);
+    asio::awaitable<void> stop(std::shared_ptr<agent> self, std::chrono::milliseconds limit);
+    // The device is being destroyed: stop, close the connections, call its owner no more.
+    void detach();
+
+    // Waits for this publish's turn while throttled.
+    asio::awaitable<void> pace(std::shared_ptr<agent> self);
+    // A request on ioto/service/{id}/{topic}, its reply parsed.
+    asio::awaitable<store_result<nlohmann::json>> read(std::shared_ptr<agent> self, std::string topic,
+                                                       std::string body,
+                                                       std::optional<std::chrono::milliseconds> timeout);
+
+    // For the device's accessors.
+    const std::string& id() const noexcept { return id_; }
+    const configuration& config() const noexcept { return config_; }
+    client::client* mqtt() const noexcept { return client_.get(); }
+    std::chrono::milliseconds throttle_interval() const noexcept { return throttle_interval_; }
+    bool closed_by_cloud() const noexcept { return closed_by_cloud_; }
+    unsigned provisioned_count() const noexcept { return provisioned_count_; }
+
+private:
+    asio::awaitable<std::error_code> provision_with_retry();
+    asio::awaitable<std::error_code> connect_own_identity(bool& identity_refused);
+    void watch(client::client& c);
+    [[nodiscard]] std::vector<client::subscription> master_subscriptions() const;
+    [[nodiscard]] std::vector<client::subscription> control_subscriptions();
+    asio::awaitable<void> reprovision(std::shared_ptr<agent> self);
+    asio::awaitable<void> stay_away(std::shared_ptr<agent> self, std::chrono::milliseconds how_long);
+    void on_throttle(const client::message& m);
+    void on_release(const client::message& m);
+    void report(const provision_report& r) const;
+
+    asio::any_io_executor executor_;
+    std::filesystem::path dir_;
+    device_options options_;
+    configuration config_;
+    std::string id_;
+    std::unique_ptr<client::client> client_;
+    std::vector<std::unique_ptr<client::client>> retired_;
+    std::chrono::milliseconds throttle_interval_{0};
+    std::chrono::steady_clock::time_point throttle_until_{};
+    std::chrono::steady_clock::time_point next_publish_{};
+    bool closed_by_cloud_ = false;
+    bool stopped_ = false;
+    bool detached_ = false;
+    bool reprovisioning_ = false;
+    unsigned provisioned_count_ = 0;
+    asio::steady_timer wakeup_;  // the provisioning backoff and stay-away waits
+};
+
+}  // namespace tether::device::detail

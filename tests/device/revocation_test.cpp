@@ -1,0 +1,176 @@
+// A device whose certificate the cloud revoked: the broker refuses it at its next
+// connection, and the device tells that apart from a network failure: it forgets the
+// identity and provisions again with its claim certificate. The cloud refuses a revoked
+// thing (DeviceRevoked), which the device reports and retries with backoff, until an
+// operator releases it (PROTOCOL.md §3, docs/DEVICE.md "Revocation").
+
+#include <gtest/gtest.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <asio/ssl/error.hpp>
+#include <filesystem>
+
+#include "coro_test.hpp"
+#include "scripted_cloud.hpp"
+#include "test_cloud.hpp"
+#include "tether/device/device.hpp"
+
+namespace tether::device {
+namespace {
+
+using namespace std::chrono_literals;
+using tether::test::run_coro;
+using test::client_scope;
+using test::scripted_cloud;
+namespace fs = std::filesystem;
+
+bool is_revoked_alert(const std::error_code& ec) {
+    return ec.category() == asio::error::get_ssl_category() &&
+           ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED;
+}
+
+// Connects with the certificate and key in `cert` and `key` under another client id until
+// the broker refuses it (it handles the SIGHUP in its own loop), at most `attempts` times.
+asio::awaitable<std::error_code> refused(test::test_cloud& cloud, const fs::path& cert, const fs::path& key,
+                                         int attempts = 200) {
+    std::error_code ec;
+    for (int i = 0; i < attempts && !ec; ++i) {
+        auto o = cloud.service_options();
+        o.client_id = "probe";
+        o.tls.cert_file = cert.string();
+        o.tls.key_file = key.string();
+        client::client probe(co_await asio::this_coro::executor, o);
+        ec = co_await probe.connect();
+        if (!ec) {
+            (void)co_await probe.disconnect();
+            co_await tether::test::sleep_for(50ms);
+        }
+    }
+    co_return ec;
+}
+
+// Closes the connection the device holds: the cloud's identity takes its client id
+// [MQTT-3.1.4-2] and leaves (as tether-cloud revoke does).
+asio::awaitable<std::error_code> take_over(test::test_cloud& cloud, const std::string& id) {
+    auto o = cloud.service_options();
+    o.client_id = id;
+    client::client taker(co_await asio::this_coro::executor, o);
+    if (auto ec = co_await taker.connect()) co_return ec;
+    co_return co_await taker.disconnect();
+}
+
+class Revocation : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Revocation, ARevokedCertificateIsRefusedTheDeviceProvisionsIsRefusedUntilReleasedThenConnects) {
+    test::test_cloud cloud(GetParam());
+    const auto kit = cloud.dir.path / "kit";
+    cloud.make_kit(kit, "sensor-61");
+    scripted_cloud script(cloud);
+    device_options options;
+    options.retry_initial = 20ms;
+    options.retry_max = 200ms;
+    options.reconnect.initial_delay = 10ms;
+    options.reconnect.max_delay = 100ms;
+    std::vector<provision_report> reports;
+    options.on_provision = [&](const provision_report& r) { reports.push_back(r); };
+    std::vector<std::error_code> refusals;  // the connection events' reasons that said "revoked"
+    options.on_connection = [&](const client::connection_event& e) {
+        if (is_revoked_alert(e.reason)) refusals.push_back(e.reason);
+    };
+    run_coro(
+        [&](asio::io_context& io) -> asio::awaitable<void> {
+            client_scope scope{script.mqtt};
+            CO_ASSERT(co_await script.start(io));
+            device dev(io.get_executor(), kit, options);
+            CO_ASSERT(!(co_await dev.start()));
+            CO_ASSERT(dev.provisioned_count() == 1);
+            const auto first = load_configuration(kit);
+            const auto old_cert = cloud.dir.path / "old.crt", old_key = cloud.dir.path / "old.key";
+            fs::copy_file(first.mqtt.cert.value, old_cert);
+            fs::copy_file(first.mqtt.key.value, old_key);
+
+            // The cloud revokes the thing; the broker reads the new CRL; the device's open
+            // connection is closed, so that it comes back through a handshake.
+            const auto revoked = cloud.service.revoke_thing("sensor-61", std::chrono::system_clock::now());
+            CO_ASSERT(revoked.revoked.size() == 1);
+            cloud.publish_crl(revoked.crl_pem);
+            CO_ASSERT(co_await refused(cloud, old_cert, old_key));
+            CO_ASSERT(!(co_await take_over(cloud, "sensor-61")));
+
+            // Refused as revoked (not a network failure), it provisions again: the cloud
+            // says DeviceRevoked, which is reported, and retried.
+            CO_ASSERT(co_await tether::test::eventually(
+                [&] {
+                    return std::count_if(reports.begin(), reports.end(), [](const provision_report& r) {
+                               return r.error_code == "DeviceRevoked";
+                           }) >= 2;
+                },
+                60s));
+            EXPECT_FALSE(refusals.empty()) << "the broker's refusal was not seen as a revoked certificate";
+            for (const auto& r : reports) {
+                if (r.ec) {
+                    EXPECT_EQ(r.ec, make_error_code(errc::provisioning_rejected));
+                    EXPECT_EQ(r.error_code, "DeviceRevoked") << r.text();
+                    EXPECT_NE(r.text().find("DeviceRevoked"), std::string::npos) << r.text();
+                }
+            }
+            EXPECT_EQ(dev.provisioned_count(), 1u);
+            EXPECT_FALSE(load_configuration(kit).provision.provisioned) << "the revoked identity was kept";
+
+            // An operator releases it: the next attempt gets a new certificate, and the device
+            // connects with it.
+            const auto released = cloud.service.release_thing("sensor-61", std::chrono::system_clock::now());
+            CO_ASSERT(released.has_value());
+            CO_ASSERT(co_await tether::test::eventually(
+                [&] { return dev.provisioned_count() == 2 && dev.mqtt().is_connected(); }, 60s));
+            EXPECT_EQ(dev.id(), "sensor-61");
+            const auto second = load_configuration(kit);
+            EXPECT_NE(test::read_text(second.mqtt.cert.value), test::read_text(old_cert));
+            CO_ASSERT(!(co_await dev.set("cpu", 1.0, client::wait::ack)));
+            CO_ASSERT(co_await tether::test::eventually([&] { return !script.store_sets.empty(); }));
+            // The old certificate stays refused.
+            EXPECT_TRUE(co_await refused(cloud, old_cert, old_key, 1));
+            co_await dev.stop();
+            (void)co_await script.mqtt->disconnect();
+        },
+        120s);
+}
+
+INSTANTIATE_TEST_SUITE_P(Tls, Revocation, ::testing::Values("tlsv1.2", "tlsv1.3"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param == "tlsv1.2" ? "Tls12" : "Tls13"; });
+
+// A broker that goes away is a network failure, not a refusal: the device keeps its
+// identity and reconnects with it when the broker is back.
+TEST(Revocation, ABrokerThatGoesAwayIsNotARefusal) {
+    test::test_cloud cloud;
+    const auto kit = cloud.dir.path / "kit";
+    cloud.make_kit(kit, "sensor-62");
+    scripted_cloud script(cloud);
+    device_options options;
+    options.reconnect.initial_delay = 10ms;
+    options.reconnect.max_delay = 100ms;
+    unsigned failures = 0;
+    options.on_connection = [&](const client::connection_event& e) {
+        if (e.state == client::connection_state::reconnecting && e.reason) ++failures;
+    };
+    run_coro(
+        [&](asio::io_context& io) -> asio::awaitable<void> {
+            CO_ASSERT(co_await script.start(io));
+            device dev(io.get_executor(), kit, options);
+            CO_ASSERT(!(co_await dev.start()));
+            script.mqtt.reset();
+            const std::string cert = test::read_text(load_configuration(kit).mqtt.cert.value);
+            cloud.stop_broker();
+            CO_ASSERT(co_await tether::test::eventually([&] { return failures >= 3; }, 30s));
+            cloud.start_broker();
+            CO_ASSERT(co_await tether::test::eventually([&] { return dev.mqtt().is_connected(); }, 30s));
+            EXPECT_EQ(dev.provisioned_count(), 1u);
+            EXPECT_EQ(test::read_text(load_configuration(kit).mqtt.cert.value), cert);
+            co_await dev.stop();
+        },
+        90s);
+}
+
+}  // namespace
+}  // namespace tether::device

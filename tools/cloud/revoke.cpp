@@ -1,0 +1,186 @@
+// tether-cloud revoke DIR THING and tether-cloud release DIR THING: what the Device
+// Manager's Revoke and Release buttons do (device_actions.hpp), from a shell, while
+// `tether-cloud run DIR` runs or not. The database is shared with a running service
+// (SQLite waits for its lock; PostgreSQL serves both).
+
+#include <signal.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_future.hpp>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "broker_process.hpp"
+#include "commands.hpp"
+#include "device_actions.hpp"
+#include "provisioning/random.hpp"
+#include "provisioning/thing_name.hpp"
+#include "storage/sql_registry.hpp"
+#include "tether/client/client.hpp"
+#include "tether/json5/json5.hpp"
+
+namespace tether::tools::cloud {
+namespace {
+
+namespace fs = std::filesystem;
+namespace prov = tether::cloud::provisioning;
+
+// How long the broker may take to let the service's identity in and out.
+constexpr auto broker_limit = std::chrono::seconds(30);
+
+std::string read_text(const fs::path& p) {
+    std::ifstream in(p);
+    if (!in) throw std::runtime_error("cannot read " + p.string());
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Makes the broker `run` started re-read its configuration and CRL. False when no such
+// broker runs (another broker serves the deployment, or none does).
+bool reload_running_broker(const prov::deployment_layout& layout) {
+    const pid_t pid = running_broker(layout.broker_dir() / "mosquitto.pid", layout.broker_conf());
+    return pid > 0 && ::kill(pid, SIGHUP) == 0;
+}
+
+// Runs `op` (a coroutine on an io_context of its own) to its end, at most broker_limit.
+std::error_code on_own_io(const std::function<asio::awaitable<std::error_code>(asio::any_io_executor)>& op) {
+    asio::io_context io;
+    auto done = asio::co_spawn(io, op(io.get_executor()), asio::use_future);
+    io.run_for(broker_limit);
+    if (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        return make_error_code(tether::client::errc::timeout);
+    }
+    return done.get();
+}
+
+struct opened_deployment {
+    explicit opened_deployment(const fs::path& dir)
+        : layout(dir),
+          settings(tether::json5::parse_file(layout.settings())),
+          db(open(settings, dir)),
+          registry(*db),
+          ca(prov::certificate_authority::load(read_text(layout.ca_cert()), read_text(layout.ca_key()))),
+          provisioning(ca, registry, {}) {}
+
+    static std::unique_ptr<tether::cloud::storage::database> open(const nlohmann::json& settings, const fs::path& dir) {
+        const std::string url = database_url(settings, dir);
+        auto opened = tether::cloud::storage::database::open(url);
+        if (!opened) throw std::runtime_error("database " + url + ": " + opened.err().message);
+        return std::move(opened.value());
+    }
+
+    prov::deployment_layout layout;
+    nlohmann::json settings;
+    std::unique_ptr<tether::cloud::storage::database> db;
+    tether::cloud::storage::sql_registry registry;
+    prov::certificate_authority ca;
+    prov::provisioning_service provisioning;
+};
+
+// DIR and THING, or a usage line on stderr.
+std::optional<std::pair<std::string, std::string>> dir_and_thing(const std::vector<std::string>& args,
+                                                                  const char* command) {
+    if (args.size() != 2 || args[0].starts_with("--") || args[1].starts_with("--")) {
+        std::cerr << "Usage: tether-cloud " << command << " DIR THING\n";
+        return std::nullopt;
+    }
+    if (const auto problem = prov::thing_name_problem(args[1]); !problem.empty()) {
+        std::cerr << "Error: '" << args[1] << "' is not a thing name: " << problem << "\n";
+        return std::nullopt;
+    }
+    return std::pair{args[0], args[1]};
+}
+
+void say_reload(bool reloaded, const prov::deployment_layout& layout) {
+    if (!reloaded) {
+        std::cerr << "Warning: no broker started by tether-cloud run is running for " << layout.dir.string()
+                  << "; the broker that serves it must re-read " << layout.crl().string() << " (SIGHUP)\n";
+    }
+}
+
+int revoke(const std::string& dir, const std::string& thing) {
+    opened_deployment d(dir);
+    const auto known = d.registry.find_thing(thing);
+    if (!known) {
+        std::cerr << "Error: no device named " << thing << "\n";
+        return 1;
+    }
+    const auto revoked = revoke_and_write_crl(d.provisioning, d.registry, d.layout, thing);
+    if (!revoked) {
+        std::cerr << "Error: " << thing << " is revoked already\n";
+        return 1;
+    }
+    const bool reloaded = reload_running_broker(d.layout);
+    say_reload(reloaded, d.layout);
+    // The CRL holds from the broker's next handshake on; the device's open connection is
+    // closed so that it comes back for one (after the SIGHUP above: mosquitto handles the
+    // signal before it gets to this connection's CONNECT).
+    const auto service = service_client_options(d.settings, d.layout, "");
+    const auto closed = on_own_io([&](asio::any_io_executor ex) { return close_device_connection(ex, service, thing); });
+    if (closed) {
+        std::cerr << "Warning: cannot close " << thing << "'s connection at the broker: " << closed.message() << "\n";
+    }
+    std::cout << thing << " is revoked: " << revoked->revoked.size() << " certificate"
+              << (revoked->revoked.size() == 1 ? "" : "s") << " in " << d.layout.crl().string()
+              << "; it may not provision again until released (tether-cloud release " << dir << " " << thing << ")\n";
+    return 0;
+}
+
+int release(const std::string& dir, const std::string& thing) {
+    opened_deployment d(dir);
+    const auto released = release_and_write_crl(d.provisioning, d.layout, thing);
+    if (!released) {
+        std::cerr << "Error: no device named " << thing << "\n";
+        return 1;
+    }
+    if (!released->revoked.empty()) say_reload(reload_running_broker(d.layout), d.layout);
+    // A connected device provisions again when told; one that is away is refused at its
+    // next connection (its certificate is revoked) and provisions then.
+    auto service = service_client_options(d.settings, d.layout, "tether-cloud-release-" + prov::random_hex(8));
+    const auto message = released->release;
+    const auto sent = on_own_io([&](asio::any_io_executor ex) -> asio::awaitable<std::error_code> {
+        tether::client::client c(ex, service);
+        if (auto ec = co_await c.connect()) co_return ec;
+        const auto published =
+            co_await c.publish(message.topic, message.payload, tether::client::qos::at_least_once, tether::client::wait::ack);
+        (void)co_await c.disconnect(std::chrono::seconds(5));
+        co_return published;
+    });
+    if (sent) std::cerr << "Warning: cannot send the release message to " << thing << ": " << sent.message() << "\n";
+    std::cout << thing << " is released: it may provision again with a new key";
+    if (!released->revoked.empty()) std::cout << " (its certificate is revoked)";
+    std::cout << "\n";
+    return 0;
+}
+
+}  // namespace
+
+int run_revoke(const std::vector<std::string>& args) {
+    const auto a = dir_and_thing(args, "revoke");
+    if (!a) return 1;
+    try {
+        return revoke(a->first, a->second);
+    } catch (const std::exception& e) {
+        std::cerr << "Error: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+int run_release(const std::vector<std::string>& args) {
+    const auto a = dir_and_thing(args, "release");
+    if (!a) return 1;
+    try {
+        return release(a->first, a->second);
+    } catch (const std::exception& e) {
+        std::cerr << "Error: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace tether::tools::cloud
