@@ -12,6 +12,7 @@
 #include <asio/detached.hpp>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -166,6 +167,50 @@ TEST(Persistence, AReceivedQos2MessageIsNotDeliveredAgainAfterARestart) {
         CO_ASSERT(!co_await second.disconnect());
     });
     EXPECT_EQ(delivered, 1);
+}
+
+// (b) of the review after the durable outbox: a received QoS 2 message the application
+// took, whose PUBREC waits behind an earlier message's deferred acknowledgement, had its id
+// journaled only when the PUBREC went. A crash in between (here: the client gone) and the
+// broker's copy was delivered again. Its id is now held as the application takes it.
+TEST(Persistence, AQos2MessageTakenBehindADeferredAckIsNotDeliveredAgainAfterARestart) {
+    mosquitto_broker broker(unlimited_inflight);
+    temp_dir dir;
+    std::map<std::string, int> delivered;
+    deferred_ack never_accepted;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client pub(io.get_executor(), test::loopback(broker.port(), "behind-pub"));
+        CO_ASSERT(!co_await pub.connect());
+        {
+            client first(io.get_executor(), persisted(broker.port(), "behind-sub", dir.path));
+            CO_ASSERT(!co_await first.connect());
+            subscription s("behind/#", qos::exactly_once, [&](const message& m) {
+                ++delivered[std::string(m.topic)];
+                if (m.topic == "behind/1") never_accepted = m.defer_ack();  // its PUBREC waits
+            });
+            CO_ASSERT(!(co_await first.subscribe(std::move(s))).ec);
+            CO_ASSERT(!co_await pub.publish("behind/1", "1", qos::exactly_once, wait::ack));
+            CO_ASSERT(!co_await pub.publish("behind/2", "2", qos::exactly_once, wait::ack));
+            // behind/2 is taken (its handler returned), its PUBREC held behind behind/1's.
+            CO_ASSERT(co_await eventually([&] { return delivered["behind/2"] == 1; }));
+            CO_ASSERT(static_cast<bool>(never_accepted));
+        }
+        // The broker sends both again (DUP, same ids): behind/1, never accepted, is delivered
+        // again; behind/2 was taken, so it is only answered.
+        bool end = false;
+        client second(io.get_executor(), persisted(broker.port(), "behind-sub", dir.path));
+        subscription s("behind/#", qos::exactly_once, [&](const message& m) {
+            ++delivered[std::string(m.topic)];
+            if (m.topic == "behind/end") end = true;
+        });
+        CO_ASSERT(!(co_await second.subscribe(std::move(s), wait::none)).ec);
+        CO_ASSERT(!co_await second.connect());
+        CO_ASSERT(!co_await pub.publish("behind/end", "end", qos::exactly_once, wait::ack));
+        CO_ASSERT(co_await eventually([&] { return end; }));
+        CO_ASSERT(!co_await second.disconnect());
+    });
+    EXPECT_EQ(delivered["behind/1"], 2);
+    EXPECT_EQ(delivered["behind/2"], 1);
 }
 
 TEST(Persistence, AcceptedMessagesAreJournaledBeforePublishReturnsAndQos0IsNot) {
