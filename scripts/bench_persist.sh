@@ -10,6 +10,7 @@
 #   bash scripts/bench_persist.sh            # 5 runs of 100,000 messages (power_loss: 20,000)
 #   RUNS=9 COUNT=200000 bash scripts/bench_persist.sh
 #   bash scripts/bench_persist.sh --tiny     # CI: does every program build and complete?
+#   CLIENTS="tether tether-persist" bash scripts/bench_persist.sh  # only these (Paho is slow)
 #   BASELINE=/tmp/old bash scripts/bench_persist.sh  # also an older tree's build/tools/tether
 #                                            # (columns base, base-persist): before and after
 #                                            # a change, in the same run
@@ -42,7 +43,7 @@ for target in sink mosquitto; do
   port=$sport
   [ "$target" = mosquitto ] && port=$mport
   for run in $(seq "$runs"); do
-    clients=(tether tether-persist tether-persist-sync paho paho-persist)
+    read -r -a clients <<<"${CLIENTS:-tether tether-persist tether-persist-sync paho paho-persist}"
     [ -n "${BASELINE:-}" ] && clients+=(base base-persist)
     for client in "${clients[@]}"; do
       dir=$(mktemp -d "$persist_root/journal-XXXXXX")

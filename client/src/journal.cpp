@@ -436,9 +436,7 @@ std::error_code journal::sync() {
 }
 
 bool journal::compaction_due() const noexcept {
-    // Small files are left alone: rewriting them costs more than the space they take.
-    constexpr std::uint64_t floor = 64 * 1024;
-    return end_ > floor && end_ > 2 * (header_.size() + state_.live_bytes());
+    return end_ > compaction_floor_ && end_ > 2 * (header_.size() + state_.live_bytes());
 }
 
 std::error_code journal::flush_stage() {

@@ -110,8 +110,13 @@ public:
     // (one fdatasync for all of them); otherwise does nothing. Errors: EIO, broken.
     [[nodiscard]] std::error_code sync();
 
-    // True when dead records dominate the file: compacting would at least halve it.
+    // True when dead records dominate the file (compacting would at least halve it) and it
+    // is over the floor.
     [[nodiscard]] bool compaction_due() const noexcept;
+    // The size below which the file is never compacted (default 4 MiB). A compaction costs
+    // the engine milliseconds whatever it copies (a new file, a rename, the old file's
+    // blocks freed), so small files are left alone; tests lower it to compact often.
+    void set_compaction_floor(std::uint64_t bytes) noexcept { compaction_floor_ = bytes; }
     // One step of a compaction: copies about `budget` bytes of live records to
     // DIR/journal.tmp (starting it if none is under way); the last step writes the held
     // inbound ids and renames the copy over the journal. `done` says whether it finished.
@@ -174,6 +179,7 @@ private:
     std::size_t map_len_ = 0;
     std::uint64_t cap_ = 0;     // the file's size
     bool no_map_ = false;       // the file system cannot reserve space: pwritev only
+    std::uint64_t compaction_floor_ = std::uint64_t{4} << 20;
     // The compaction under way: its file, its end, and the first seq not yet copied.
     // What is staged counts in tmp_end_ already; it reaches the file at each step's end.
     int tmp_fd_ = -1;

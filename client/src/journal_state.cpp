@@ -38,6 +38,12 @@ std::size_t journal_state::lower_bound(std::uint64_t seq) noexcept {
 }
 
 journal_entry* journal_state::find(std::uint64_t seq) noexcept {
+    // Seqs are consecutive in the ring until a compaction squeezes out the dead: then the
+    // entry is at its distance from the first, found without a search.
+    if (count_ != 0 && seq >= at(0).seq && seq - at(0).seq < count_) {
+        journal_entry& e = at(static_cast<std::size_t>(seq - at(0).seq));
+        if (e.seq == seq) return e.live ? &e : nullptr;
+    }
     const std::size_t lo = lower_bound(seq);
     if (lo == count_) return nullptr;
     journal_entry& e = at(lo);
