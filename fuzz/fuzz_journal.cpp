@@ -42,6 +42,12 @@ void check(const std::vector<std::uint8_t>& b) {
     }
     if (r.valid_end > b.size() || r.valid_end < r.header_size) std::abort();
     if ((r.valid_end == b.size()) != (r.stopped == journal_read::stop::end)) std::abort();
+    // A tail taken for reserved space is zeros, all of it.
+    if (r.stopped == journal_read::stop::zero_tail) {
+        for (std::size_t i = r.valid_end; i < b.size(); ++i) {
+            if (b[i] != 0) std::abort();
+        }
+    }
     std::size_t live = 0;
     std::uint64_t last = 0;
     state.for_each([&](const journal_entry& e) {

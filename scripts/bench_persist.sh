@@ -10,6 +10,10 @@
 #   bash scripts/bench_persist.sh            # 5 runs of 100,000 messages (power_loss: 20,000)
 #   RUNS=9 COUNT=200000 bash scripts/bench_persist.sh
 #   bash scripts/bench_persist.sh --tiny     # CI: does every program build and complete?
+#   CLIENTS="tether tether-persist" bash scripts/bench_persist.sh  # only these (Paho is slow)
+#   BASELINE=/tmp/old bash scripts/bench_persist.sh  # also an older tree's build/tools/tether
+#                                            # (columns base, base-persist): before and after
+#                                            # a change, in the same run
 set -euo pipefail
 
 runs=${RUNS:-5}
@@ -39,7 +43,9 @@ for target in sink mosquitto; do
   port=$sport
   [ "$target" = mosquitto ] && port=$mport
   for run in $(seq "$runs"); do
-    for client in tether tether-persist tether-persist-sync paho paho-persist; do
+    read -r -a clients <<<"${CLIENTS:-tether tether-persist tether-persist-sync paho paho-persist}"
+    [ -n "${BASELINE:-}" ] && clients+=(base base-persist)
+    for client in "${clients[@]}"; do
       dir=$(mktemp -d "$persist_root/journal-XXXXXX")
       n=$count
       [ "$client" = tether-persist-sync ] && n=$sync_count
@@ -49,6 +55,9 @@ for target in sink mosquitto; do
         tether-persist) line=$(timeout 600 ./build/tools/tether bench pub "${common[@]}" --persist "$dir") ;;
         tether-persist-sync)
           line=$(timeout 600 ./build/tools/tether bench pub "${common[@]}" --persist "$dir" --persist-sync | tr '\n' ' ') ;;
+        base) line="$(timeout 600 "$BASELINE/build/tools/tether" bench pub "${common[@]}") client=base" ;;
+        base-persist)
+          line="$(timeout 600 "$BASELINE/build/tools/tether" bench pub "${common[@]}" --persist "$dir") client=base-persist" ;;
         paho) line=$(timeout 600 ./build/bench/peer_paho 127.0.0.1 "$port" 1 "$n" "$size" "$inflight") ;;
         paho-persist) line=$(cd "$dir" && timeout 600 "$OLDPWD/build/bench/peer_paho" 127.0.0.1 "$port" 1 "$n" "$size" "$inflight" "$dir") ;;
       esac
@@ -65,6 +74,8 @@ for line in open(sys.argv[1]):
     f = dict(kv.split("=", 1) for kv in line.replace("#", "").split() if "=" in kv)
     rows.setdefault(f["target"], {}).setdefault(f["client"], []).append(f)
 names = ["tether", "tether-persist", "tether-persist-sync", "paho", "paho-persist"]
+if any("base" in by for by in rows.values()):
+    names += ["base", "base-persist"]
 print(f"{'target':<10}" + "".join(f"{n + ' msg/s':>26}" for n in names))
 for target, by in sorted(rows.items()):
     med = {c: statistics.median(float(r["msgs_per_s"]) for r in by[c]) for c in by}
@@ -74,4 +85,8 @@ for target, by in sorted(rows.items()):
     print(f"{'':<10}tether-persist / paho-persist {tp / pp if pp else 0:.1f}x; "
           f"tether / tether-persist {t / tp if tp else 0:.2f}x; "
           f"power_loss fsyncs per message {statistics.median(syncs) if syncs else 0:.4f}")
+    if "base" in med:
+        b, bp = med.get("base", 0), med.get("base-persist", 0)
+        print(f"{'':<10}baseline: base / base-persist {b / bp if bp else 0:.2f}x; "
+              f"tether-persist / base-persist {tp / bp if bp else 0:.1f}x")
 PY

@@ -166,6 +166,10 @@ private:
     void journal_forget(std::uint64_t seq);
     void journal_compact_a_little();
     void journal_hold_inbound(std::uint16_t packet_id);
+    // A received QoS 2 message the application took (its handlers ran, every deferral
+    // accepted): its id is held in the journal now, not only when its PUBREC goes, which
+    // may wait behind an earlier message's acknowledgement.
+    void journal_accepted(const pending_ack& p);
     void journal_release_inbound(std::uint16_t packet_id);
     void journal_connack(bool session_present);
     // The fdatasync that the publishes of this turn share (power_loss): set when done.

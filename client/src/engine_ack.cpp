@@ -76,13 +76,17 @@ bool engine::deliver(const core::event& e) {
     if (link_failed_) return false;  // a handler rejected, or stopped the client
     if (!acknowledged) return true;
     if (ack_head_ < pending_acks_.size() && pending_acks_.back().delivery == d) {
-        flush_acks();  // deferred, and maybe accepted already
+        // Deferred, and maybe accepted already: then journaled as taken, even if its PUBREC
+        // waits behind an earlier message's.
+        if (pending_acks_.back().holds == 0) journal_accepted(pending_acks_.back());
+        flush_acks();
     } else if (ack_head_ == pending_acks_.size()) {
         // The PUBACK or PUBREC goes after the handlers have run: the application has the
         // message before the server may forget it.
         send_ack(delivering_reply_);
     } else {
         pending_acks_.push_back({d, e.packet_id, 0, e.message.qos == core::qos::exactly_once, delivering_reply_});
+        journal_accepted(pending_acks_.back());
     }
     return true;
 }
@@ -113,7 +117,10 @@ std::error_code engine::accept_ack(std::uint64_t delivery) {
     if (p == nullptr) return make_error_code(errc::connection_lost);
     if (p->holds > 0) --p->holds;
     // During its own dispatch deliver() flushes when the handlers are done.
-    if (delivery != delivering_) flush_acks();
+    if (delivery != delivering_) {
+        if (p->holds == 0) journal_accepted(*p);
+        flush_acks();
+    }
     return {};
 }
 

@@ -97,7 +97,8 @@ void engine::journal_pubrec(std::uint16_t packet_id) {
     if (!journal_) return;
     const flight* f = flights_.find(packet_id);
     if (f == nullptr || f->seq == 0) return;
-    if (journal_->mark_pubrec(packet_id)) ++stats_.journal_errors;
+    // By the flight's own seq: a stale record of another message may carry the same id.
+    if (journal_->mark_pubrec(f->seq)) ++stats_.journal_errors;
 }
 
 void engine::journal_forget(std::uint64_t seq) {
@@ -117,7 +118,15 @@ void engine::journal_compact_a_little() {
 }
 
 void engine::journal_hold_inbound(std::uint16_t packet_id) {
-    if (journal_ && journal_->hold_inbound(packet_id)) ++stats_.journal_errors;
+    // Held once: taken by the application first (journal_accepted), its PUBREC later.
+    if (!journal_ || journal_->inbound_held(packet_id)) return;
+    if (journal_->hold_inbound(packet_id)) ++stats_.journal_errors;
+}
+
+void engine::journal_accepted(const pending_ack& p) {
+    // Held from here, a crash before its PUBREC goes costs nothing: the server sends the
+    // message again, and the restarted client answers it without delivering it twice.
+    if (p.qos2) journal_hold_inbound(p.packet_id);
 }
 
 void engine::journal_release_inbound(std::uint16_t packet_id) {

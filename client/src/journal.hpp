@@ -12,7 +12,7 @@
 //   std::uint64_t seq;
 //   if (auto ec = j.append_publish(core::qos::at_least_once, false, "t", payload, seq)) ...;  // refuse
 //   (void)j.bind_id(seq, packet_id);   // when it enters the window
-//   (void)j.mark_acked(packet_id);     // PUBACK / PUBCOMP
+//   (void)j.remove(seq);               // PUBACK / PUBCOMP
 //
 // Every function that writes returns the error of the disk (a std::system_category code:
 // ENOSPC, EROFS, EACCES, EIO, EFBIG, ...) and then has changed nothing: a record is either
@@ -84,10 +84,15 @@ public:
     [[nodiscard]] std::error_code append_publish(core::qos q, bool retain, std::string_view topic,
                                                  std::span<const std::uint8_t> payload, std::uint64_t& seq);
     // The message got a packet id (it entered the window, perhaps again after a reconnect).
-    // Errors: unknown_message, invalid_argument (id 0), packet_id_in_use, broken, system.
+    // An id still bound to another message in the journal is stale (that message went back
+    // to the queue after a restart, or its removal failed to be written): it passes to this
+    // one, and the other is left without an id, to be sent from the queue.
+    // Errors: unknown_message, invalid_argument (id 0), broken, system.
     [[nodiscard]] std::error_code bind_id(std::uint64_t seq, std::uint16_t packet_id);
-    // PUBREC came for this QoS 2 message. Errors: unknown_message, broken, system.
-    [[nodiscard]] std::error_code mark_pubrec(std::uint16_t packet_id);
+    // PUBREC came for this QoS 2 message (named by its seq, not its packet id, which a stale
+    // record of another message may still carry). Errors: unknown_message (not a bound QoS 2
+    // message), broken, system.
+    [[nodiscard]] std::error_code mark_pubrec(std::uint64_t seq);
     // PUBACK / PUBCOMP came: the message is gone. Errors: unknown_message, broken, system.
     [[nodiscard]] std::error_code mark_acked(std::uint16_t packet_id);
     // A message gone without an acknowledgement (dropped from a full queue, failed).
@@ -105,8 +110,13 @@ public:
     // (one fdatasync for all of them); otherwise does nothing. Errors: EIO, broken.
     [[nodiscard]] std::error_code sync();
 
-    // True when dead records dominate the file: compacting would at least halve it.
+    // True when dead records dominate the file (compacting would at least halve it) and it
+    // is over the floor.
     [[nodiscard]] bool compaction_due() const noexcept;
+    // The size below which the file is never compacted (default 4 MiB). A compaction costs
+    // the engine milliseconds whatever it copies (a new file, a rename, the old file's
+    // blocks freed), so small files are left alone; tests lower it to compact often.
+    void set_compaction_floor(std::uint64_t bytes) noexcept { compaction_floor_ = bytes; }
     // One step of a compaction: copies about `budget` bytes of live records to
     // DIR/journal.tmp (starting it if none is under way); the last step writes the held
     // inbound ids and renames the copy over the journal. `done` says whether it finished.
@@ -121,13 +131,16 @@ public:
     [[nodiscard]] std::uint64_t file_size() const noexcept { return end_; }
     [[nodiscard]] std::size_t live_count() const noexcept { return state_.live_count(); }
     [[nodiscard]] std::size_t inbound_count() const noexcept { return state_.inbound_count(); }
+    [[nodiscard]] bool inbound_held(std::uint16_t id) const noexcept { return state_.inbound_held(id); }
 
     // For tests: stops a compaction as a crash would, leaving DIR/journal.tmp behind.
     void abandon_compaction_for_test() noexcept;
 
 private:
     // Writes the record whose body's first `fixed` bytes the caller put in buf_ after the
-    // head, followed by `tail`, at `end` of `fd`; cuts a partial write off again.
+    // head, followed by `tail`, at `end` of `fd`: into the mapped window when it is the
+    // journal and the record fits one, else with one pwritev (a partial one is cut off
+    // again); to the compaction's copy (tmp_fd_) by staging it in stage_.
     [[nodiscard]] std::error_code commit(int fd, std::uint64_t& end, std::uint8_t type, std::size_t fixed,
                                          std::span<const std::uint8_t> tail);
     // A record of a seq and/or a packet id to the journal, and to the copy under way when
@@ -136,7 +149,14 @@ private:
                                               std::uint16_t id, bool with_seq, bool with_id);
     [[nodiscard]] std::error_code checked() const noexcept;
     void mirror(std::uint8_t type, std::uint64_t seq, std::uint16_t id, bool with_seq, bool with_id) noexcept;
-    [[nodiscard]] std::error_code copy_entry(const journal_entry& e);
+    // True when [end, end + n) lies in the mapped window of the journal, moving the window
+    // there (and reserving the disk space under it) if needed; false: use pwritev.
+    [[nodiscard]] bool map_for(std::uint64_t end, std::size_t n) noexcept;
+    void unmap() noexcept;
+    // Writes what the compaction staged to its copy. Errors: system.
+    [[nodiscard]] std::error_code flush_stage();
+    [[nodiscard]] std::error_code copy_entry(const journal_entry& e, std::span<const std::uint8_t> span,
+                                             std::uint64_t span_at);
     [[nodiscard]] std::error_code finish_compaction();
     void stop_compaction() noexcept;
     void close() noexcept;
@@ -151,10 +171,22 @@ private:
     journal_state state_;
     std::vector<std::uint8_t> buf_;  // the record being written; keeps its capacity
     std::vector<std::uint8_t> header_;
+    // The window of the journal mapped for writing (docs/PERSISTENCE.md, Writing): records
+    // are copied into the file's pages, no system call per record. The file is reserved
+    // (fallocate) to cap_, past end_: the tail beyond end_ is zeros.
+    std::uint8_t* map_ = nullptr;
+    std::uint64_t map_at_ = 0;  // the file offset of map_[0]
+    std::size_t map_len_ = 0;
+    std::uint64_t cap_ = 0;     // the file's size
+    bool no_map_ = false;       // the file system cannot reserve space: pwritev only
+    std::uint64_t compaction_floor_ = std::uint64_t{4} << 20;
     // The compaction under way: its file, its end, and the first seq not yet copied.
+    // What is staged counts in tmp_end_ already; it reaches the file at each step's end.
     int tmp_fd_ = -1;
     std::uint64_t tmp_end_ = 0;
     std::uint64_t copy_next_ = 0;
+    std::vector<std::uint8_t> stage_;    // records for the copy, written once per step
+    std::vector<std::uint8_t> scratch_;  // live records read from the journal in one pread
 };
 
 }  // namespace tether::client::detail

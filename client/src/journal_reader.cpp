@@ -102,6 +102,12 @@ journal_read read_journal(std::span<const std::uint8_t> bytes, std::string_view 
     std::size_t at = r.header_size;
     while (at < bytes.size()) {
         const std::size_t left = bytes.size() - at;
+        // Zeros to the end where a record would start: space the writer reserved and never
+        // used (type 0 is no record), not damage. Zeros followed by anything are damage.
+        if (p[at] == 0 && std::all_of(p + at, p + bytes.size(), [](std::uint8_t b) { return b == 0; })) {
+            r.stopped = journal_read::stop::zero_tail;
+            break;
+        }
         if (left < jf::record_head) {
             r.stopped = journal_read::stop::short_record;
             break;

@@ -18,9 +18,10 @@ struct journal_read {
     std::size_t header_size = 0;
     std::size_t records = 0;    // intact records applied
     std::size_t valid_end = 0;  // the offset just past the last intact record
-    // Why reading stopped before the end of the bytes, if it did: a record cut short (power
-    // loss mid-write) or one whose checksum, type, length or meaning is wrong.
-    enum class stop { end, short_record, bad_record } stopped = stop::end;
+    // Why reading stopped before the end of the bytes, if it did: only zeros follow (space
+    // the writer reserved and never used: no damage), a record cut short (power loss
+    // mid-write) or one whose checksum, type, length or meaning is wrong.
+    enum class stop { end, zero_tail, short_record, bad_record } stopped = stop::end;
 };
 
 // Reads `bytes` as the journal of `client_id` into `state` (which must be fresh).

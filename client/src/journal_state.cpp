@@ -38,6 +38,12 @@ std::size_t journal_state::lower_bound(std::uint64_t seq) noexcept {
 }
 
 journal_entry* journal_state::find(std::uint64_t seq) noexcept {
+    // Seqs are consecutive in the ring until a compaction squeezes out the dead: then the
+    // entry is at its distance from the first, found without a search.
+    if (count_ != 0 && seq >= at(0).seq && seq - at(0).seq < count_) {
+        journal_entry& e = at(static_cast<std::size_t>(seq - at(0).seq));
+        if (e.seq == seq) return e.live ? &e : nullptr;
+    }
     const std::size_t lo = lower_bound(seq);
     if (lo == count_) return nullptr;
     journal_entry& e = at(lo);
@@ -53,8 +59,15 @@ bool journal_state::bind(std::uint64_t seq, std::uint16_t packet_id) noexcept {
     journal_entry* e = find(seq);
     if (e == nullptr || packet_id == 0) return false;
     if (seq_by_id_.empty()) seq_by_id_.assign(65'536, 0);
-    const std::uint64_t holder = seq_by_id_[packet_id];
-    if (holder != 0 && holder != seq) return false;
+    // An id still bound to another message is stale: the client gives an id only to one
+    // message at a time, so the other went back to the queue (a restart with a smaller
+    // window) or its removal was never written. It loses the id, and its PUBREC with it.
+    if (const std::uint64_t holder = seq_by_id_[packet_id]; holder != 0 && holder != seq) {
+        if (journal_entry* other = find(holder)) {
+            other->packet_id = 0;
+            other->released = false;
+        }
+    }
     // A message sent again after a reconnect may get another id (clean session).
     if (e->packet_id != 0) seq_by_id_[e->packet_id] = 0;
     e->packet_id = packet_id;

@@ -32,7 +32,8 @@ public:
     [[nodiscard]] journal_entry* find(std::uint64_t seq) noexcept;
     [[nodiscard]] journal_entry* find_id(std::uint16_t packet_id) noexcept;
     // Each returns false, changing nothing, when the record does not fit the state: an
-    // unknown seq, a packet id held by another message, PUBREC before a packet id or at QoS 1.
+    // unknown seq, PUBREC before a packet id or at QoS 1. A bind takes the id from another
+    // message that still has it (stale: that one is left without an id).
     [[nodiscard]] bool bind(std::uint64_t seq, std::uint16_t packet_id) noexcept;
     [[nodiscard]] bool release(std::uint64_t seq) noexcept;
     [[nodiscard]] bool remove(std::uint64_t seq) noexcept;

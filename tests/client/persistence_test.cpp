@@ -12,6 +12,7 @@
 #include <asio/detached.hpp>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "../support/coro_test.hpp"
 #include "../support/loopback.hpp"
 #include "../support/proxy.hpp"
+#include "scripted_server.hpp"
 #include "journal.hpp"
 #include "journal_error.hpp"
 #include "tether/client/client.hpp"
@@ -166,6 +168,100 @@ TEST(Persistence, AReceivedQos2MessageIsNotDeliveredAgainAfterARestart) {
         CO_ASSERT(!co_await second.disconnect());
     });
     EXPECT_EQ(delivered, 1);
+}
+
+// (b) of the review after the durable outbox: a received QoS 2 message the application
+// took, whose PUBREC waits behind an earlier message's deferred acknowledgement, had its id
+// journaled only when the PUBREC went. A crash in between (here: the client gone) and the
+// broker's copy was delivered again. Its id is now held as the application takes it.
+TEST(Persistence, AQos2MessageTakenBehindADeferredAckIsNotDeliveredAgainAfterARestart) {
+    mosquitto_broker broker(unlimited_inflight);
+    temp_dir dir;
+    std::map<std::string, int> delivered;
+    deferred_ack never_accepted;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client pub(io.get_executor(), test::loopback(broker.port(), "behind-pub"));
+        CO_ASSERT(!co_await pub.connect());
+        {
+            client first(io.get_executor(), persisted(broker.port(), "behind-sub", dir.path));
+            CO_ASSERT(!co_await first.connect());
+            subscription s("behind/#", qos::exactly_once, [&](const message& m) {
+                ++delivered[std::string(m.topic)];
+                if (m.topic == "behind/1") never_accepted = m.defer_ack();  // its PUBREC waits
+            });
+            CO_ASSERT(!(co_await first.subscribe(std::move(s))).ec);
+            CO_ASSERT(!co_await pub.publish("behind/1", "1", qos::exactly_once, wait::ack));
+            CO_ASSERT(!co_await pub.publish("behind/2", "2", qos::exactly_once, wait::ack));
+            // behind/2 is taken (its handler returned), its PUBREC held behind behind/1's.
+            CO_ASSERT(co_await eventually([&] { return delivered["behind/2"] == 1; }));
+            CO_ASSERT(static_cast<bool>(never_accepted));
+        }
+        // The broker sends both again (DUP, same ids): behind/1, never accepted, is delivered
+        // again; behind/2 was taken, so it is only answered.
+        bool end = false;
+        client second(io.get_executor(), persisted(broker.port(), "behind-sub", dir.path));
+        subscription s("behind/#", qos::exactly_once, [&](const message& m) {
+            ++delivered[std::string(m.topic)];
+            if (m.topic == "behind/end") end = true;
+        });
+        CO_ASSERT(!(co_await second.subscribe(std::move(s), wait::none)).ec);
+        CO_ASSERT(!co_await second.connect());
+        CO_ASSERT(!co_await pub.publish("behind/end", "end", qos::exactly_once, wait::ack));
+        CO_ASSERT(co_await eventually([&] { return end; }));
+        CO_ASSERT(!co_await second.disconnect());
+    });
+    EXPECT_EQ(delivered["behind/1"], 2);
+    EXPECT_EQ(delivered["behind/2"], 1);
+}
+
+// (a) of the review after the durable outbox, through the client: after a restart into a
+// smaller window, m2 and m3 wait in the queue with the ids they had (2, 3) still bound in
+// the journal; a SUBSCRIBE takes id 2, so m2 goes with id 3 and gets PUBREC. Before the
+// fix the journal refused m2's bind (3 was m3's) and marked m3 past PUBREC: a crash then,
+// and the next run sent m3 as a PUBREL only — lost.
+TEST(Persistence, APubrecIsJournaledForItsOwnMessageWhenAQueuedOneStillHasTheId) {
+    temp_dir dir;
+    std::vector<std::uint16_t> first_ids, second_ids;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        test::scripted_server server(io);
+        server.ack_publishes_at_ping = true;  // nothing is acknowledged unless the test pings
+        server.pubcomp_from = 99;             // and no PUBREL is ever completed
+        {
+            options o = test::persistent_to(server.port(), "stale");
+            o.persistence.directory = dir.path.string();
+            o.window = 3;
+            client c(io.get_executor(), o);
+            CO_ASSERT(!co_await c.connect());
+            CO_ASSERT(!c.publish_now("s/t", "m1", qos::at_least_once));
+            CO_ASSERT(!c.publish_now("s/t", "m2", qos::exactly_once));
+            CO_ASSERT(!c.publish_now("s/t", "m3", qos::exactly_once));
+            CO_ASSERT(co_await eventually([&] { return server.ids(1, test::publish_type).size() == 3; }));
+        }
+        first_ids = server.ids(1, test::publish_type);
+        options o = test::persistent_to(server.port(), "stale");
+        o.persistence.directory = dir.path.string();
+        o.window = 1;  // m1 goes back into the window; m2 and m3 to the queue
+        client c(io.get_executor(), o);
+        CO_ASSERT(!co_await c.connect());
+        subscription sub("s/other", qos::at_least_once);
+        CO_ASSERT(!(co_await c.subscribe(std::move(sub))).ec);
+        CO_ASSERT(!co_await c.ping());  // m1's PUBACK: m2 goes
+        CO_ASSERT(co_await eventually([&] { return server.ids(2, test::publish_type).size() == 2; }));
+        CO_ASSERT(!co_await c.ping());  // m2's PUBREC: PUBREL goes, and PUBCOMP never comes
+        CO_ASSERT(co_await eventually([&] { return !server.ids(2, test::pubrel).empty(); }));
+        second_ids = server.ids(2, test::publish_type);
+    });  // the client is gone with m2 past PUBREC and m3 never sent
+    ASSERT_EQ(first_ids.size(), 3u);
+    ASSERT_EQ(second_ids.size(), 2u);
+    ASSERT_EQ(second_ids[1], first_ids[2]) << "m2 did not go with m3's old id: the case is not made";
+    const auto rec = read_journal(dir.path, "stale");
+    ASSERT_EQ(rec.outbound.size(), 2u);
+    EXPECT_EQ(text(rec.outbound[0]), "m2");
+    EXPECT_EQ(rec.outbound[0].packet_id, second_ids[1]);
+    EXPECT_TRUE(rec.outbound[0].released);  // its PUBREL goes again
+    EXPECT_EQ(text(rec.outbound[1]), "m3");
+    EXPECT_FALSE(rec.outbound[1].released);  // a PUBLISH still to send
+    EXPECT_EQ(rec.outbound[1].packet_id, 0);
 }
 
 TEST(Persistence, AcceptedMessagesAreJournaledBeforePublishReturnsAndQos0IsNot) {
