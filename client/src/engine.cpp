@@ -103,9 +103,15 @@ void engine::process_events() {
         if (session_.inbound_qos2_count() == session_.inbound_qos2_capacity()) grow_inbound_qos2();
         const core::event e = session_.poll(now());
         if (e.type == core::event_type::none) break;
-        // A PUBREC again for a message whose acknowledgement a handler holds goes when
-        // the handler accepts, not now.
-        if (!e.reply.empty() && e.type != core::event_type::message && !ack_is_pending(e.reply)) append(e.reply);
+        // A PUBREC again for a QoS 2 id held goes after the acknowledgements still pending
+        // of messages that came before (engine_ack.cpp), not now.
+        if (!e.reply.empty() && e.type != core::event_type::message) {
+            if (!answer_in_order(e.reply)) {
+                append(e.reply);
+            } else if (link_failed_) {
+                return;
+            }
+        }
         switch (e.type) {
         case core::event_type::connack:
             on_connack(e);
