@@ -219,6 +219,8 @@ private:
     std::vector<std::uint8_t> writing_;  // packets being written
     std::size_t write_offset_ = 0;       // of writing_, written so far
     bool write_scheduled_ = false;       // a write_next() is posted
+    // The posted write_next()'s operation, on an io_context (engine_io.cpp, schedule_write).
+    basic_handler_memory<64> post_memory_;
     bool write_busy_ = false;            // a write is under way
     std::size_t io_pending_ = 0;         // handlers of this connection yet to run
     std::uint64_t appended_ = 0;         // bytes appended on this connection
