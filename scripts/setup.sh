@@ -8,6 +8,7 @@ packages=(
   libasio-dev libssl-dev                       # the client: standalone Asio, OpenSSL 3
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and micro-benchmarks
   mosquitto mosquitto-clients                  # the real broker for integration tests
+  socat                                        # a TLS-1.2-only server for the --tls-version/--ciphers tests
   gcc-arm-none-eabi binutils-arm-none-eabi     # the Cortex-M4 footprint build
   libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev libstdc++-arm-none-eabi-newlib
   clang libclang-rt-14-dev                     # libFuzzer, ASan, UBSan

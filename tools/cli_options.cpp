@@ -11,6 +11,8 @@
 #include <map>
 #include <set>
 
+#include <openssl/ssl.h>
+
 #include "tether/core/topic.hpp"
 
 namespace tether::tools {
@@ -30,6 +32,17 @@ bool parse_decimal(const std::string& text, double& out) {
     char* end = nullptr;
     out = std::strtod(text.c_str(), &end);
     return end == text.c_str() + text.size() && std::isfinite(out);
+}
+
+// True if OpenSSL takes at least one cipher from `list` (a TLS 1.2 cipher list, as
+// --ciphers gives it). Checked here so that a typo is one clear line before connecting,
+// rather than the client's bare invalid_argument at connect().
+bool openssl_knows_ciphers(const std::string& list) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == nullptr) return true;  // out of memory: connect() reports what goes wrong
+    const bool known = SSL_CTX_set_cipher_list(ctx, list.c_str()) == 1;
+    SSL_CTX_free(ctx);
+    return known;
 }
 
 bool parse_qos(const std::string& text, client::qos& out) {
@@ -474,6 +487,9 @@ std::optional<cli_options> parse_cli(mode m, const std::vector<std::string>& arg
     }
     if (!o.connection.tls.ca_path.empty() && !std::filesystem::is_directory(o.connection.tls.ca_path)) {
         return fail("Error: Cannot read directory '" + o.connection.tls.ca_path + "'.");
+    }
+    if (!o.connection.tls.ciphers.empty() && !openssl_knows_ciphers(o.connection.tls.ciphers)) {
+        return fail("Error: --ciphers '" + o.connection.tls.ciphers + "' names no cipher OpenSSL knows.");
     }
     if (!o.connection.unix_socket.empty() && o.connection.tls.enabled) {
         return fail("Error: TLS runs over TCP only; it cannot be used with --unix.");

@@ -3,6 +3,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -35,17 +36,29 @@ struct sub_state {
     std::mt19937 random{std::random_device{}()};
 };
 
-asio::awaitable<void> finish(client::client& c, sub_state& st, asio::io_context& io, int status) {
-    if (st.done) co_return;
-    st.done = true;
-    st.status = status;
-    // Waits for what --remove-retained published, then DISCONNECT.
+// DISCONNECT (once what --remove-retained published is acknowledged), then the end.
+asio::awaitable<void> wind_down(client::client& c, asio::io_context& io) {
     (void)co_await c.disconnect(std::chrono::seconds(5));
     io.stop();
 }
 
+asio::awaitable<void> finish(client::client& c, sub_state& st, asio::io_context& io, int status) {
+    if (st.done) co_return;
+    st.done = true;
+    st.status = status;
+    co_await wind_down(c, io);
+}
+
+// finish() from a message handler or a callback: nothing more is printed from now on, and
+// the DISCONNECT waits until the handler has returned. Started at once (co_spawn runs it
+// inline here), it would go out before the PUBACK of the message being handled, which
+// the client sends when its handlers return: a persistent session would get that message
+// again on its next connection (mosquitto_sub acknowledges it first).
 void spawn_finish(client::client& c, sub_state& st, asio::io_context& io, int status) {
-    if (!st.done) asio::co_spawn(io, finish(c, st, io, status), asio::detached);
+    if (st.done) return;
+    st.done = true;
+    st.status = status;
+    asio::post(io, [&c, &io] { asio::co_spawn(io, wind_down(c, io), asio::detached); });
 }
 
 // mosquitto_sub's order: --retained-only stops at the first fresh message; -R drops

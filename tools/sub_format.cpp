@@ -134,6 +134,8 @@ bool print_json(std::string& out, const client::message& m, bool escaped, bool p
     o += std::string("\"qos\"") + sep + std::to_string(static_cast<int>(m.qos)) + next;
     o += std::string("\"retain\"") + sep + (m.retain ? "1" : "0") + next;
     o += std::string("\"payloadlen\"") + sep + std::to_string(m.payload.size()) + next;
+    // libmosquitto's mid: the PUBLISH's packet id, left out at QoS 0 (which has none).
+    if (m.qos != core::qos::at_most_once) o += std::string("\"mid\"") + sep + std::to_string(m.packet_id) + next;
     o += "\"payload\"";
     o += sep;
     const std::string_view payload = m.text();
@@ -262,7 +264,7 @@ void format_message(const print_style& style, const client::message& m, std::str
                 }
                 break;
             case 'l': print_int(out, static_cast<long>(payload.size()), s); break;
-            case 'm': print_int(out, 0, s); break;
+            case 'm': print_int(out, m.packet_id, s); break;
             case 'p': print_payload(out, payload, 0, s); break;
             case 'x': print_payload(out, payload, 1, s); break;
             case 'X': print_payload(out, payload, 2, s); break;

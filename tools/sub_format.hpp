@@ -9,7 +9,8 @@
 //   - %q and %r ignore width; %j cuts its quoted payload at the first NUL byte;
 //   - MQTT v5 properties (%A %C %D %E %F %P %R %S) are never present in MQTT 3.1.1, so they
 //     print as mosquitto_sub prints an absent property (blank padding, or nothing).
-// %m prints 0: the client does not hand packet ids to handlers (nor does %j print "mid").
+//   - %m prints the PUBLISH's packet id (0 at QoS 0), and %j / %J carry it as "mid" after
+//     "payloadlen" at QoS 1 and 2 only, as libmosquitto's message id.
 
 #include <string>
 #include <string_view>

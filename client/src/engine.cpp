@@ -52,7 +52,7 @@ core::session_config session_config(const options& o) {
 // Runs an asynchronous handler on its own copy of the message.
 asio::awaitable<void> run_async_handler(async_message_handler handler, std::string topic,
                                         std::vector<std::uint8_t> payload, core::qos q, bool retain, bool dup,
-                                        std::weak_ptr<engine> source, std::uint64_t delivery) {
+                                        std::weak_ptr<engine> source, std::uint64_t delivery, std::uint16_t packet_id) {
     payload.push_back(0);  // the NUL after the payload
     const message m{.topic = topic,
                     .payload = {payload.data(), payload.size() - 1},
@@ -60,7 +60,8 @@ asio::awaitable<void> run_async_handler(async_message_handler handler, std::stri
                     .retain = retain,
                     .dup = dup,
                     .source = std::move(source),
-                    .delivery = delivery};
+                    .delivery = delivery,
+                    .packet_id = packet_id};
     co_await handler(m);
 }
 }  // namespace
@@ -102,9 +103,15 @@ void engine::process_events() {
         if (session_.inbound_qos2_count() == session_.inbound_qos2_capacity()) grow_inbound_qos2();
         const core::event e = session_.poll(now());
         if (e.type == core::event_type::none) break;
-        // A PUBREC again for a message whose acknowledgement a handler holds goes when
-        // the handler accepts, not now.
-        if (!e.reply.empty() && e.type != core::event_type::message && !ack_is_pending(e.reply)) append(e.reply);
+        // A PUBREC again for a QoS 2 id held goes after the acknowledgements still pending
+        // of messages that came before (engine_ack.cpp), not now.
+        if (!e.reply.empty() && e.type != core::event_type::message) {
+            if (!answer_in_order(e.reply)) {
+                append(e.reply);
+            } else if (link_failed_) {
+                return;
+            }
+        }
         switch (e.type) {
         case core::event_type::connack:
             on_connack(e);
@@ -200,7 +207,8 @@ void engine::dispatch(const core::event& e) {
                     .retain = p.retain,
                     .dup = p.dup,
                     .source = delivering_ != 0 ? weak_from_this() : std::weak_ptr<engine>{},
-                    .delivery = delivering_};
+                    .delivery = delivering_,
+                    .packet_id = p.packet_id};
     ++stats_.messages_received;
     // The handlers are found first and then called: a handler may subscribe or unsubscribe,
     // which changes the table, and every handler subscribed when the message came gets it.
@@ -220,7 +228,7 @@ void engine::dispatch(const core::event& e) {
             asio::co_spawn(ex_,
                            run_async_handler(*h.async_handler, std::string(p.topic),
                                              std::vector<std::uint8_t>(p.payload.begin(), p.payload.end()), p.qos,
-                                             p.retain, p.dup, m.source, m.delivery),
+                                             p.retain, p.dup, m.source, m.delivery, p.packet_id),
                            asio::detached);
         }
     }

@@ -139,8 +139,12 @@ private:
     void send_ack(std::span<const std::uint8_t> reply);
     // At the end of a connection: forgets what it owed (the server sends those again).
     void drop_pending_acks();
-    // True if `reply` is a PUBREC for a message whose acknowledgement is pending.
-    bool ack_is_pending(std::span<const std::uint8_t> reply);
+    // For a reply the session gave without a message (a PUBREC for a QoS 2 PUBLISH sent
+    // again, whose id is held): true if it must not go now, because acknowledgements of
+    // earlier messages are pending. It then goes in its turn (flush_acks), or not at all
+    // when its own message's PUBREC is pending; past max_pending_acks the connection is
+    // failed (too_many_pending_acks). False: send it now.
+    bool answer_in_order(std::span<const std::uint8_t> reply);
     void append(std::span<const std::uint8_t> bytes);
     void watch_sent(const std::shared_ptr<signal>& sig, std::uint16_t packet_id);
     bool can_send_publish(core::qos q) const;
@@ -219,6 +223,8 @@ private:
     std::vector<std::uint8_t> writing_;  // packets being written
     std::size_t write_offset_ = 0;       // of writing_, written so far
     bool write_scheduled_ = false;       // a write_next() is posted
+    // The posted write_next()'s operation, on an io_context (engine_io.cpp, schedule_write).
+    basic_handler_memory<64> post_memory_;
     bool write_busy_ = false;            // a write is under way
     std::size_t io_pending_ = 0;         // handlers of this connection yet to run
     std::uint64_t appended_ = 0;         // bytes appended on this connection
@@ -251,6 +257,7 @@ private:
         std::uint16_t holds;     // tokens not yet accepted; 0: waits only for earlier ones
         bool qos2;
         std::array<std::uint8_t, 4> reply;  // PUBACK or PUBREC
+        bool again = false;  // a PUBREC for a PUBLISH sent again, whose id is held already
     };
     std::vector<pending_ack> pending_acks_;
     struct matched_handler {  // dispatch(): the handlers a message goes to

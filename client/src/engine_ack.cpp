@@ -1,7 +1,9 @@
 // The acknowledgement of received messages: sent after the handlers return, or taken over
 // by a handler (message::defer_ack → deferred_ack) and sent when it accepts. Whatever the
 // order of the accepts, PUBACK and PUBREC go out in the order the PUBLISHes came
-// [MQTT-4.6.0-2, 4.6.0-3]: an accepted acknowledgement waits behind earlier ones.
+// [MQTT-4.6.0-2, 4.6.0-3]: an accepted acknowledgement waits behind earlier ones. So does
+// the PUBREC that answers a QoS 2 PUBLISH sent again for an id held (not delivered again):
+// it answers a PUBLISH that came after those still waiting.
 //
 // MQTT 3.1.1 has no negative acknowledgement. A rejected message is given back to the
 // server the only way there is: closing the connection without acknowledging it, so that
@@ -131,7 +133,12 @@ void engine::reject_ack(std::uint64_t delivery) {
 void engine::flush_acks() {
     while (ack_head_ < pending_acks_.size() && pending_acks_[ack_head_].holds == 0 &&
            pending_acks_[ack_head_].delivery != delivering_) {
-        send_ack(pending_acks_[ack_head_].reply);
+        const pending_ack& p = pending_acks_[ack_head_];
+        if (p.again) {
+            append(p.reply);  // the id is held (and journaled) since its first PUBREC
+        } else {
+            send_ack(p.reply);
+        }
         ++ack_head_;
     }
     if (ack_head_ == pending_acks_.size()) {
@@ -163,11 +170,27 @@ void engine::drop_pending_acks() {
     ack_head_ = 0;
 }
 
-bool engine::ack_is_pending(std::span<const std::uint8_t> reply) {
+bool engine::answer_in_order(std::span<const std::uint8_t> reply) {
+    // Only a PUBREC is an acknowledgement here: a PUBREL or PUBCOMP answers our own flow.
     if (reply.size() != 4 || reply[0] != 0x50 || ack_head_ == pending_acks_.size()) return false;
     const auto id = static_cast<std::uint16_t>((reply[2] << 8) | reply[3]);
-    return std::any_of(pending_acks_.begin() + static_cast<std::ptrdiff_t>(ack_head_), pending_acks_.end(),
-                       [id](const pending_ack& p) { return p.qos2 && p.packet_id == id; });
+    // The PUBREC of that message is pending already: it answers this copy too.
+    if (std::any_of(pending_acks_.begin() + static_cast<std::ptrdiff_t>(ack_head_), pending_acks_.end(),
+                    [id](const pending_ack& p) { return p.qos2 && p.packet_id == id; })) {
+        return true;
+    }
+    // A PUBLISH again for an id answered before: its PUBREC answers the PUBLISH that just
+    // came, so it queues behind those of the messages before it [MQTT-4.6.0-2, 4.6.0-3]. It
+    // counts against the same limit as a delivered message (one entry per held id at most,
+    // but the server picks the ids).
+    if (pending_acks_.size() - ack_head_ >= std::max<std::size_t>(opts_.max_pending_acks, 1)) {
+        fail_connection(make_error_code(errc::too_many_pending_acks));
+        return true;
+    }
+    std::array<std::uint8_t, 4> copy{};
+    std::copy_n(reply.begin(), 4, copy.begin());
+    pending_acks_.push_back({++deliveries_, id, 0, true, copy, true});
+    return true;
 }
 
 }  // namespace tether::client::detail

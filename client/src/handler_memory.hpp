@@ -10,11 +10,13 @@
 
 namespace tether::client::detail {
 
-class handler_memory {
+// `Size` bytes inline; handler_memory fits a timer wait.
+template <std::size_t Size>
+class basic_handler_memory {
 public:
-    handler_memory() = default;
-    handler_memory(const handler_memory&) = delete;
-    handler_memory& operator=(const handler_memory&) = delete;
+    basic_handler_memory() = default;
+    basic_handler_memory(const basic_handler_memory&) = delete;
+    basic_handler_memory& operator=(const basic_handler_memory&) = delete;
 
     // The inline block when it is free and large enough, else the heap.
     void* allocate(std::size_t size) {
@@ -33,29 +35,31 @@ public:
     }
 
 private:
-    alignas(std::max_align_t) unsigned char storage_[192];  // a timer wait takes 168 bytes
+    alignas(std::max_align_t) unsigned char storage_[Size];
     bool in_use_ = false;
 };
 
-template <class T>
+using handler_memory = basic_handler_memory<192>;  // a timer wait takes 168 bytes
+
+template <class T, class Memory = handler_memory>
 class handler_allocator {
 public:
     using value_type = T;
-    explicit handler_allocator(handler_memory& memory) noexcept : memory_(&memory) {}
+    explicit handler_allocator(Memory& memory) noexcept : memory_(&memory) {}
     template <class U>
-    handler_allocator(const handler_allocator<U>& other) noexcept : memory_(other.memory_) {}
+    handler_allocator(const handler_allocator<U, Memory>& other) noexcept : memory_(other.memory_) {}
 
     T* allocate(std::size_t n) { return static_cast<T*>(memory_->allocate(n * sizeof(T))); }
     void deallocate(T* p, std::size_t) noexcept { memory_->deallocate(p); }
     template <class U>
-    bool operator==(const handler_allocator<U>& other) const noexcept {
+    bool operator==(const handler_allocator<U, Memory>& other) const noexcept {
         return memory_ == other.memory_;
     }
 
 private:
-    template <class U>
+    template <class U, class M>
     friend class handler_allocator;
-    handler_memory* memory_;
+    Memory* memory_;
 };
 
 }  // namespace tether::client::detail

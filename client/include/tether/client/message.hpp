@@ -73,6 +73,10 @@ struct message {
     // Set by the client for defer_ack(); applications leave them as they are.
     std::weak_ptr<detail::engine> source{};
     std::uint64_t delivery = 0;  // this message's number on its client; 0: QoS 0
+    // The packet id the server gave this PUBLISH (QoS 1/2); 0 for QoS 0, which has none.
+    // The server's choice, per connection: not a message identity (a message sent again
+    // after a reconnect may carry another id, and ids are reused once acknowledged).
+    std::uint16_t packet_id = 0;
 
     [[nodiscard]] std::string_view text() const noexcept {
         return {reinterpret_cast<const char*>(payload.data()), payload.size()};
