@@ -9,16 +9,14 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/io_context.hpp>
-#include <atomic>
+#include <cstdio>
 #include <set>
-#include <thread>
+#include <string>
+#include <vector>
 
 #include "cloud_run.hpp"
 #include "postgres.hpp"
-#include "tether/device/device.hpp"
+#include "write_stream.hpp"
 
 namespace tether::e2e {
 namespace {
@@ -58,51 +56,21 @@ TEST(Workers, TwoWorkersOneKilledMidRunLoseNoAcknowledgedWrite) {
     const auto provisioned = c.device("set", {"model", "Acme Rocket"});
     ASSERT_EQ(provisioned.status, 0) << provisioned.err;
 
-    asio::io_context io;
-    device::device dev(io.get_executor(), c.device_dir());
-    std::atomic<int> acked{0};
-    std::atomic<bool> stop{false};
-    std::atomic<bool> done{false};
-    std::vector<int> acknowledged;  // by the io thread; read after `done`
-    std::string start_error;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-            if (const auto ec = co_await dev.start()) {
-                start_error = ec.message();
-                done = true;
-                co_return;
-            }
-            for (int i = 0; !stop; ++i) {
-                const device::store_value value = static_cast<double>(i);
-                // An error means not acknowledged: such a write may or may not be stored.
-                if (!co_await dev.set("w" + std::to_string(i), value, client::wait::ack)) {
-                    acknowledged.push_back(i);
-                    ++acked;
-                }
-            }
-            co_await dev.stop();
-            done = true;
-        },
-        asio::detached);
-    std::thread runner([&] { io.run(); });
-
-    const bool started = wait_until([&] { return acked >= 100 || done; });
+    write_stream writes(c.device_dir());
+    const bool started = writes.wait_acked(100);
     w1->kill(SIGKILL);
     (void)w1->wait();
-    const int at_kill = acked;
+    const int at_kill = writes.acked();
     // w2 goes on; the broker keeps w1's share for its session meanwhile.
-    const bool went_on = wait_until([&] { return acked >= at_kill + 100 || done; });
+    const bool went_on = writes.wait_acked(at_kill + 100);
     w1 = c.worker("w1");
-    const bool resumed = wait_until([&] { return acked >= at_kill + 200 || done; }, 120s);
-    stop = true;
-    const bool finished = wait_until([&] { return done.load(); }, 120s);
-    if (!finished) io.stop();
-    runner.join();
+    const bool resumed = writes.wait_acked(at_kill + 200, 120s);
+    const bool finished = writes.stop(120s);
 
-    ASSERT_TRUE(start_error.empty()) << start_error;
-    EXPECT_TRUE(started && went_on && resumed) << "writes stalled: " << acked << " acknowledged";
+    ASSERT_TRUE(writes.start_error().empty()) << writes.start_error();
+    EXPECT_TRUE(started && went_on && resumed) << "writes stalled: " << writes.acked() << " acknowledged";
     ASSERT_TRUE(finished);
+    const std::vector<int>& acknowledged = writes.acknowledged();
     std::vector<int> missing;
     const bool all = wait_until(
         [&] {
