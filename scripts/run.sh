@@ -71,8 +71,12 @@ show "$tether" device set "$work/device" model "Acme Rocket"
 printf '   provisioned: thing name %s (%s)\n' "$(sed -n 's/.*"thing": "\(.*\)".*/\1/p' "$work/device/config/provision.json5")" \
   "\$WORK/device/config/provision.json5, its key and certificate in \$WORK/device/certs/"
 
-step "a stream of cpu values (Store writes, QoS 1, each acknowledged after the cloud committed it)"
+step "a stream of cpu values, 2 s apart (Store writes, QoS 1, each acknowledged after the cloud committed it)"
+# Spaced so that the chart's 1-minute view (5 s points) shows a line, not one point.
+first=true
 for v in 12 35 51 28 44 60 37 23; do
+  $first || sleep 2
+  first=false
   show "$tether" device set "$work/device" cpu "$v" --type number
 done
 
@@ -95,7 +99,7 @@ shot=$PWD/build/run-device-manager.png
 password=$(sed -n 's/.*admin password (shown only now, stored as a hash): //p' "$work/init.out")
 thing=$(sed -n 's/.*"thing": "\(.*\)".*/\1/p' "$work/device/config/provision.json5")
 printf '   headless Chromium signs in and opens the device %s (scripts/screenshot.py)\n' "$thing"
-python3 scripts/screenshot.py "http://127.0.0.1:$web_port" "$password" "$thing" "$shot" --period 300
+python3 scripts/screenshot.py "http://127.0.0.1:$web_port" "$password" "$thing" "$shot" --period 60
 printf '   screenshot of its page: %s\n' "${shot#$PWD/}"
 kill -TERM "$device_pid" 2>/dev/null; wait "$device_pid" 2>/dev/null || true
 

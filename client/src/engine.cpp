@@ -16,6 +16,7 @@
 #include <asio/detached.hpp>
 #include <random>
 
+#include "shared_filter.hpp"
 #include "tether/core/encode.hpp"
 #include "tether/core/topic.hpp"
 
@@ -218,7 +219,7 @@ void engine::dispatch(const core::event& e) {
     matched.clear();
     std::uint64_t delivered_group = 0;  // one subscribe() call's filters are side by side
     for (const local_subscription& l : subscriptions_.locals()) {
-        if (l.group == delivered_group || !core::topic_matches(l.filter, p.topic)) continue;
+        if (l.group == delivered_group || !core::topic_matches(matched_filter(l.filter), p.topic)) continue;
         delivered_group = l.group;
         matched.push_back({l.handler, l.async_handler});
     }

@@ -1,6 +1,5 @@
 #include "ingest/handler.hpp"
 
-#include <algorithm>
 #include <exception>
 
 #include "ingest/body.hpp"
@@ -15,16 +14,6 @@ namespace {
 
 std::int64_t ms_since_epoch(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-// Each value stored as it comes (see handle()): its own point, and the current value.
-void add_feeds(storage::batch& b, const std::vector<metrics::feed>& feeds, std::int64_t now_ms) {
-    for (const metrics::feed& f : feeds) {
-        metrics::point p;
-        p.add(f.value);
-        b.currents.push_back({f.key, f.value, now_ms});
-        for (auto& u : storage::point_updates(f.key, p, now_ms)) b.points.push_back(std::move(u));
-    }
 }
 
 metrics::scalar scalar_of(const nlohmann::json& v) {
@@ -95,29 +84,19 @@ result<void> handler::commit(storage::batch& b) {
     return apply(b);
 }
 
-handled handler::write(storage::batch& b) {
-    if (!done_) {
-        if (auto r = commit(b); !r) return {outcome::storage_failed, std::nullopt, r.err().message};
-        return {outcome::stored};
-    }
-    auto append = [](auto& to, auto& from) {
-        for (auto& item : from) to.push_back(std::move(item));
-    };
-    append(pending_.devices, b.devices);
-    append(pending_.store, b.store);
-    append(pending_.currents, b.currents);
-    append(pending_.points, b.points);
+handled handler::write(message_rows m) {
+    // A lone message is merged too: a metric/set may name one series twice.
+    pending_batch alone;
+    pending_batch& to = done_ ? pending_ : alone;
+    for (const metrics::feed& f : m.feeds) to.add_value(f.key, f.value, m.time_ms);
+    if (m.store) to.add_store(std::move(*m.store));
     if (seen_) {
-        // One last-seen row per device and batch: the latest (messages come in order).
-        auto& seen = pending_.seen;
-        auto same = std::find_if(seen.begin(), seen.end(),
-                                 [&](const storage::device_seen& s) { return s.device_id == seen_->device_id; });
-        if (same != seen.end()) {
-            *same = std::move(*seen_);
-        } else {
-            seen.push_back(std::move(*seen_));
-        }
+        to.add_seen(std::move(*seen_));
         seen_.reset();
+    }
+    if (!done_) {
+        if (auto r = apply(alone.take()); !r) return {outcome::storage_failed, std::nullopt, r.err().message};
+        return {outcome::stored};
     }
     pending_done_.push_back(std::move(*done_));
     done_.reset();
@@ -127,8 +106,7 @@ handled handler::write(storage::batch& b) {
 result<void> handler::flush() {
     if (pending_done_.empty()) return {};
     // Taken out first: a `done` or the observer may hand the handler a new message.
-    storage::batch b = std::move(pending_);
-    pending_ = storage::batch{};
+    const storage::batch b = pending_.take();
     std::vector<commit_done> done = std::move(pending_done_);
     pending_done_.clear();
     auto r = apply(b);
@@ -210,15 +188,12 @@ handled handler::handle_device(const service_topic& t, std::string_view payload,
     case service_kind::store_set: {
         auto w = parse_store_set(body.value(), t.device_id, now_ms);
         if (!w) return {outcome::malformed, std::nullopt, w.err().message};
-        storage::batch b;
         const metrics::store_item item{.key = w.value().key,
                                        .value = scalar_of(w.value().value),
                                        .type = w.value().type,
                                        .device_id = t.device_id,
                                        .updated = static_cast<double>(now_ms)};
-        add_feeds(b, schema_->route(item), now_ms);
-        b.store.push_back(std::move(w.value()));
-        return write(b);
+        return write({schema_->route(item), std::move(w.value()), now_ms});
     }
     case service_kind::metric_set: {
         auto req = metrics::parse_metric_set(body.value(), t.device_id);
@@ -228,9 +203,7 @@ handled handler::handle_device(const service_topic& t, std::string_view payload,
                 return {outcome::malformed, std::nullopt, *e};
             }
         }
-        storage::batch b;
-        add_feeds(b, metrics::route_metric_set(*schema_, req.value()), now_ms);
-        return write(b);
+        return write({metrics::route_metric_set(*schema_, req.value()), std::nullopt, now_ms});
     }
     case service_kind::store_get: {
         auto key = parse_store_get(body.value());

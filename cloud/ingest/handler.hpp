@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ingest/pending_batch.hpp"
 #include "ingest/refusals.hpp"
 #include "ingest/topics.hpp"
 #include "metrics/schema.hpp"
@@ -79,8 +80,13 @@ public:
     // Handles one message; never throws for bad input or a failing database.
     //   store/set    the write and the metrics its schema routes it to, in one transaction
     //   metric/set   the value into each series it names (current value and points), in one
-    //                transaction. Buffers are not kept in memory: each value is stored as
-    //                it comes, so that nothing acknowledged lives only in this process.
+    //                transaction. A metric's `buffer` is not held in memory: a value is
+    //                acknowledged only once committed, and PUBACKs go in order
+    //                [MQTT-4.6.0-2], so holding one for `elapsed` seconds would hold every
+    //                later ack of its device's connection. Instead the values of one
+    //                series in one batch are merged into one point update per span and
+    //                interval (pending_batch.hpp); the batch, milliseconds, meets any
+    //                buffer's bounds.
     //   store/get    reply: the value as JSON, null when missing or expired
     //   metric/get   reply: the statistic as a number, null when there is none
     //   provisioning reply on the accepted or rejected topic (provisioning_service)
@@ -140,8 +146,14 @@ private:
     [[nodiscard]] handled handle_presence(std::string_view payload, const clock_now& now);
     // Applies `b`, with the pending last-seen of the message in hand (seen_) added to it.
     [[nodiscard]] result<void> commit(storage::batch& b);
-    // A write's rows: committed at once, or queued into pending_ when done_ is set.
-    [[nodiscard]] handled write(storage::batch& b);
+    // What one write stores: metric values (all at time_ms) and perhaps a Store value.
+    struct message_rows {
+        std::vector<metrics::feed> feeds;
+        std::optional<storage::store_write> store;
+        std::int64_t time_ms = 0;
+    };
+    // A write's rows: committed at once, or merged into pending_ when done_ is set.
+    [[nodiscard]] handled write(message_rows m);
     // Applies `b` in one transaction, counting it; tells the observer on success.
     [[nodiscard]] result<void> apply(const storage::batch& b);
 
@@ -155,8 +167,9 @@ private:
     commit_observer observer_;
     std::optional<storage::device_seen> seen_;
     std::int64_t presence_since_s_ = 0;
-    // Group commit: the rows of the queued writes, and each one's `done`, in arrival order.
-    storage::batch pending_;
+    // Group commit: the rows of the queued writes (merged), and each one's `done`, in
+    // arrival order.
+    pending_batch pending_;
     std::vector<commit_done> pending_done_;
     std::optional<commit_done> done_;  // of the message in hand, while handle() runs
     std::size_t batch_limit_ = 256;

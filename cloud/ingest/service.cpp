@@ -14,8 +14,13 @@ namespace {
 constexpr int idle_rounds = 8;
 }  // namespace
 
-service::service(asio::any_io_executor executor, handler& h, client::options mqtt, handler::log_function log)
-    : executor_(executor), handler_(h), client_(std::move(executor), std::move(mqtt)), log_(std::move(log)) {}
+service::service(asio::any_io_executor executor, handler& h, client::options mqtt, handler::log_function log,
+                 std::string share_group)
+    : executor_(executor),
+      handler_(h),
+      client_(std::move(executor), std::move(mqtt)),
+      log_(std::move(log)),
+      share_group_(std::move(share_group)) {}
 
 void service::schedule_flush() {
     if (flush_posted_) return;
@@ -80,7 +85,9 @@ asio::awaitable<std::error_code> service::start() {
     std::vector<client::subscription> subs;
     for (const char* filter : {store_set_filter, store_get_filter, metric_set_filter, metric_get_filter,
                                provisioning::create_from_csr_filter, provisioning::register_thing_filter}) {
-        subs.emplace_back(filter, client::qos::at_least_once, [this](const client::message& m) { on_message(m); });
+        std::string shared = share_group_.empty() ? std::string(filter) : "$share/" + share_group_ + "/" + filter;
+        subs.emplace_back(std::move(shared), client::qos::at_least_once,
+                          [this](const client::message& m) { on_message(m); });
     }
     // The broker's notices, for devices' connections (presence.hpp). Named exactly: '#'
     // does not reach topics that begin with '$'.

@@ -27,6 +27,7 @@
 #include <asio/awaitable.hpp>
 #include <chrono>
 #include <memory>
+#include <string>
 #include <system_error>
 
 #include "ingest/handler.hpp"
@@ -37,7 +38,13 @@ namespace tether::cloud::ingest {
 class service {
 public:
     // `h` must outlive the service; `log` as handler's (also told when a reply cannot be sent).
-    service(asio::any_io_executor executor, handler& h, client::options mqtt, handler::log_function log = {});
+    // A non-empty `share_group` makes this one of several workers: the device topics are
+    // subscribed as `$share/<share_group>/...`, so the broker hands each message to one
+    // worker of the group (MQTT 5's shared subscriptions, which mosquitto 2 also gives MQTT
+    // 3.1.1 clients). The broker's log (presence) is read by every worker: its updates are
+    // idempotent. Empty: this service alone receives every message.
+    service(asio::any_io_executor executor, handler& h, client::options mqtt, handler::log_function log = {},
+            std::string share_group = {});
 
     // Connects and subscribes, waiting for the SUBACK. Errors: those of client::connect()
     // and client::subscribe() (subscription_refused when the broker's ACL does not let
@@ -62,6 +69,7 @@ private:
     handler& handler_;
     client::client client_;
     handler::log_function log_;
+    std::string share_group_;
     std::uint64_t replies_failed_ = 0;
     bool flush_posted_ = false;
     // A posted flush runs only while this lives (the service may go before its io_context).

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "metrics/buffer.hpp"
+#include "metrics/buffer_policy.hpp"
 #include "metrics/result.hpp"
 #include "metrics/schema.hpp"
 #include "metrics/series.hpp"

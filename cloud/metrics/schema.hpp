@@ -34,7 +34,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "metrics/buffer.hpp"
+#include "metrics/buffer_policy.hpp"
 #include "metrics/result.hpp"
 #include "metrics/series_key.hpp"
 #include "metrics/store_item.hpp"

@@ -3,11 +3,16 @@
 // rising resolution so that any period can be answered from few points.
 //
 //   span   resolution   covers (nominal)   slots
-//   0      30 s         5 minutes          11
-//   1      5 minutes    1 hour             13
-//   2      1 hour       1 day              25
-//   3      1 day        1 week              8
-//   4      30 days      390 days (a year)  14
+//   0      5 s          1 minute           13
+//   1      30 s         5 minutes          11
+//   2      5 minutes    1 hour             13
+//   3      1 hour       1 day              25
+//   4      1 day        1 week              8
+//   5      30 days      390 days (a year)  14
+//
+// The 1-minute span is there for what a person watches live: a device reporting every few
+// seconds shows as a line, not as one point per 30 s. Spans are stored by index
+// (storage/schema.cpp moves the stored ones when this table changes).
 //
 // Points are aligned to the epoch: a 30 s point covers [k*30 s, (k+1)*30 s). Each span
 // keeps one slot more than its nominal cover needs, for the point in progress, so that a
@@ -16,8 +21,8 @@
 // Which points answer a query: the points of the chosen span that overlap the closed
 // interval [now - period, now], whole. A period that is not a multiple of the resolution,
 // or a `now` between point boundaries, therefore takes in up to one resolution more on
-// either side: a 45 s period at 12:00:10 reads the points 11:59:00, 11:59:30 and 12:00:00,
-// which hold values from 11:59:00 to 12:00:29 (no value after `now` if time only rises).
+// either side: a 45 s period at 12:00:12 reads the 5 s points 11:59:25 to 12:00:10, which
+// hold values from 11:59:25 to 12:00:14 (no value after `now` if time only rises).
 // The span is the one with the finest resolution whose nominal cover is at least the
 // period; a period longer than a year is answered from the 30-day span, with what it holds.
 //
@@ -45,7 +50,8 @@ struct span_shape {
     [[nodiscard]] constexpr std::int64_t cover_ms() const noexcept { return resolution_ms * nominal_points; }
 };
 
-inline constexpr std::array<span_shape, 5> span_shapes{{
+inline constexpr std::array<span_shape, 6> span_shapes{{
+    {5'000, 12},
     {30'000, 10},
     {300'000, 12},
     {3'600'000, 24},

@@ -36,6 +36,13 @@ const std::array<std::vector<std::string_view>, schema_version> steps{{
         "CREATE TABLE devices (device_id TEXT PRIMARY KEY, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, "
         "online INTEGER NOT NULL)",
     },
+    {
+        // Version 2: a 5 s span (1 minute) before the others (metrics/series.hpp), so the
+        // stored spans move up by one. Through negatives, so that no row meets another's
+        // key on the way (PostgreSQL checks the key row by row).
+        "UPDATE metric_points SET span = -span - 1",
+        "UPDATE metric_points SET span = -span",
+    },
 }};
 
 }  // namespace

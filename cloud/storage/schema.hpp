@@ -12,7 +12,7 @@
 
 namespace tether::cloud::storage {
 
-inline constexpr int schema_version = 1;
+inline constexpr int schema_version = 2;
 
 // In one transaction (one migrator at a time, also across processes): creates the tables
 // or brings them to schema_version. Throws failure when the database's version is newer

@@ -15,8 +15,11 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "broker.hpp"
 #include "process.hpp"
+#include "tether/json5/json5.hpp"
 
 namespace tether::e2e {
 
@@ -80,6 +83,27 @@ public:
             throw std::runtime_error("tether-cloud run did not start (status " + std::to_string(status) +
                                      "): " + run_->err());
         }
+    }
+
+    // Points cloud.json5's database at `url` (postgresql://...) instead of the SQLite file.
+    void use_database(const std::string& url) {
+        const fs::path file = dir() / "cloud.json5";
+        nlohmann::json settings = json5::parse_file(file);
+        settings["database"] = {{"engine", "postgresql"}, {"url", url}};
+        std::ofstream(file) << settings.dump(2);  // JSON is JSON5; the comments go
+    }
+
+    // `tether-cloud run DIR --worker NAME` (the broker runs already), waiting (up to 60 s)
+    // until it says it is running. Throws with what it wrote when it does not get there.
+    std::unique_ptr<test::process> worker(const std::string& name) {
+        auto w = std::make_unique<test::process>(
+            std::vector<std::string>{TETHER_CLOUD_BINARY, "run", dir().string(), "--worker", name});
+        if (!wait_until([&] { return w->out().find("tether-cloud running") != std::string::npos; }, 60s)) {
+            const int status = w->wait(1ms);
+            throw std::runtime_error("worker " + name + " did not start (status " + std::to_string(status) +
+                                     "): " + w->err());
+        }
+        return w;
     }
 
     // The broker `run` started, from the pid file it keeps; -1 when none.

@@ -1,7 +1,12 @@
-// tether-cloud run DIR [--broker-running]: serves a deployment made by `init`. Opens the
-// database cloud.json5 names (creating its schema), starts Debian's mosquitto with
-// DIR/broker/mosquitto.conf unless a broker is already running, connects the ingest as
-// the cloud service, and runs until SIGINT or SIGTERM.
+// tether-cloud run DIR [--broker-running | --worker NAME]: serves a deployment made by
+// `init`. Opens the database cloud.json5 names (creating its schema), starts Debian's
+// mosquitto with DIR/broker/mosquitto.conf unless a broker is already running, connects
+// the ingest as the cloud service, and runs until SIGINT or SIGTERM.
+//
+// --worker NAME: one of several processes sharing the ingest (PostgreSQL only): the broker
+// runs already, the client id is tether-cloud-NAME (the same NAME after a restart resumes
+// the broker's session, and the messages it holds for this worker), the device topics are
+// a shared subscription ($share/tether-cloud/...), and no Device Manager is served.
 //
 // Nothing acknowledged is lost on a stop, even a SIGKILL: the ingest commits each message
 // before the client acknowledges it (cloud/ingest/service.hpp), and the service's session
@@ -58,9 +63,22 @@ void start_own_broker(broker_process& mosquitto, const fs::path& conf, tether::c
     if (auto r = db.mark_all_offline(); !r) std::cerr << "Warning: cannot mark devices offline: " << r.err().message << "\n";
 }
 
-int serve(const fs::path& dir, bool broker_running) {
+// The shared subscription's group of the workers (--worker).
+constexpr const char* worker_group = "tether-cloud";
+
+int serve(const fs::path& dir, bool broker_running, const std::string& worker) {
     const prov::deployment_layout layout(dir);
-    const nlohmann::json settings = tether::json5::parse_file(layout.settings());
+    nlohmann::json settings = tether::json5::parse_file(layout.settings());
+    if (!worker.empty()) {
+        // Workers share everything through PostgreSQL; a SQLite file is one machine's.
+        if (settings.at("database").value("engine", "sqlite") != "postgresql") {
+            std::cerr << "Error: --worker needs database.engine 'postgresql' in cloud.json5\n";
+            return 1;
+        }
+        broker_running = true;
+        // The Device Manager's live updates come from this process's commits only.
+        settings["web"]["enabled"] = false;
+    }
 
     const std::string url = database_url(settings, dir);
     auto opened = tether::cloud::storage::database::open(url);
@@ -100,7 +118,7 @@ int serve(const fs::path& dir, bool broker_running) {
     tether::client::options mqtt;
     mqtt.host = ps.endpoint;
     mqtt.port = ps.port;
-    mqtt.client_id = "tether-cloud";
+    mqtt.client_id = worker.empty() ? std::string("tether-cloud") : "tether-cloud-" + worker;
     mqtt.clean_session = false;  // the broker keeps QoS 1 messages while the service is away
     mqtt.tls.enabled = true;
     mqtt.tls.ca_file = layout.service_ca().string();
@@ -108,7 +126,8 @@ int serve(const fs::path& dir, bool broker_running) {
     mqtt.tls.key_file = layout.service_key().string();
 
     asio::io_context io;
-    tether::cloud::ingest::service service(io.get_executor(), handler, mqtt, log);
+    tether::cloud::ingest::service service(io.get_executor(), handler, mqtt, log,
+                                           worker.empty() ? std::string() : std::string(worker_group));
     web_part web({settings, layout, db, schema, handler, registry, provisioning, io, service,
                   [&mosquitto] { mosquitto.reload(); }});
     const std::string web_url = web.start();
@@ -132,7 +151,12 @@ int serve(const fs::path& dir, bool broker_running) {
                 signals.cancel();
                 co_return;
             }
-            std::cout << "tether-cloud running from " << dir.string() << "\n"
+            std::cout << "tether-cloud running from " << dir.string() << "\n";
+            if (!worker.empty()) {
+                std::cout << "  worker:   " << mqtt.client_id << " (shared subscription $share/" << worker_group
+                          << "/...)\n";
+            }
+            std::cout
                       << "  broker:   " << (broker_running ? "already running" : "mosquitto -c " + layout.broker_conf().string())
                       << " (TLS on " << mqtt.host << ":" << mqtt.port << ")\n"
                       << "  database: " << url << "\n"
@@ -172,24 +196,37 @@ int serve(const fs::path& dir, bool broker_running) {
 }  // namespace
 
 int run_run(const std::vector<std::string>& args) {
+    constexpr const char* usage = "Usage: tether-cloud run DIR [--broker-running | --worker NAME]\n";
     std::string dir;
+    std::string worker;
     bool broker_running = false;
-    for (const auto& a : args) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
         if (a == "--broker-running") {
             broker_running = true;
+        } else if (a == "--worker" && i + 1 < args.size()) {
+            worker = args[++i];
+            // Part of a client id: a few plain characters.
+            const bool plain = !worker.empty() && worker.size() <= 64 &&
+                               worker.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+                                   std::string::npos;
+            if (!plain) {
+                std::cerr << "Error: --worker takes a name of 1 to 64 letters, digits, '_' or '-'\n";
+                return 1;
+            }
         } else if (dir.empty() && !a.starts_with("--")) {
             dir = a;
         } else {
-            std::cerr << "Usage: tether-cloud run DIR [--broker-running]\n";
+            std::cerr << usage;
             return 1;
         }
     }
     if (dir.empty()) {
-        std::cerr << "Usage: tether-cloud run DIR [--broker-running]\n";
+        std::cerr << usage;
         return 1;
     }
     try {
-        return serve(dir, broker_running);
+        return serve(dir, broker_running, worker);
     } catch (const std::exception& e) {
         std::cerr << "Error: " << e.what() << "\n";
         return 1;

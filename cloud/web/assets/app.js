@@ -273,9 +273,10 @@ async function refreshCharts(id) {
     try {
       const body = await api(`/api/metrics?${q}`);
       if (state.device !== id) return;
-      const short = period <= 86400;
-      c.chart.data.labels = body.points.map((p) => new Date(p.t).toLocaleString(undefined,
-        short ? {hour: '2-digit', minute: '2-digit'} : {month: 'short', day: 'numeric'}));
+      // Seconds matter in the 5 s points of the shortest periods.
+      const label = period <= 300 ? {hour: '2-digit', minute: '2-digit', second: '2-digit'}
+        : period <= 86400 ? {hour: '2-digit', minute: '2-digit'} : {month: 'short', day: 'numeric'};
+      c.chart.data.labels = body.points.map((p) => new Date(p.t).toLocaleString(undefined, label));
       c.chart.data.datasets[0].data = body.points.map((p) => p.v);
       c.chart.update();
       const fmt = (v) => (v === null ? '—' : Number(v).toLocaleString(undefined, {maximumFractionDigits: 2}));

@@ -12,14 +12,16 @@
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../../support/coro_test.hpp"
-#include "deployment_fixture.hpp"
-#include "ingest/service.hpp"
 #include "ingest_fixture.hpp"
-#include "tether/client/client.hpp"
+#include "metrics/metric_request.hpp"
+#include "metrics/series.hpp"
+#include "service_fixture.hpp"
 
 namespace tether::cloud::ingest {
 namespace {
@@ -27,8 +29,6 @@ namespace {
 using namespace std::chrono_literals;
 using client::qos;
 using client::wait;
-using provisioning::test::deployment;
-using provisioning::test::identity;
 using tether::test::run_coro;
 
 const clock_now at{};
@@ -147,80 +147,126 @@ TEST_P(GroupCommit, ABatchTheDatabaseRefusesStoresNothingAndSaysSo) {
     EXPECT_EQ(stored(*f.db, "dev1", "k0"), 0);
 }
 
-TEST_P(GroupCommit, ABurstThroughTheBrokerCommitsInFarFewerTransactionsThanMessages) {
-    deployment d;
-    d.start_broker();
+// The values of one series in one batch are merged into one point upsert per span and
+// interval (pending_batch.hpp), and the database ends with exactly what storing each value
+// in its own transaction gives: the same points, the same current value.
+TEST_P(GroupCommit, ValuesOfOneSeriesInOneBatchCostOneUpsertPerSpanAndGiveTheSameStatistics) {
     test::handler_fixture f(database_url());
     test::register_device(*f.registry, "dev1");
-    const identity dev1 = d.issue("dev1");
+    f.h->batch_limit(1000);
+    constexpr int values = 120;
+    // 1.5 s apart: several intervals of the finest span, one or two of the others. Values
+    // in quarters, so that sums are exact whatever order they are added in.
+    const auto start = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'000));
+    auto time_of = [&](int i) { return clock_now{start + std::chrono::milliseconds(1'500 * i), {}}; };
+    auto body = [](const char* metric, int i) {
+        return nlohmann::json{{"metric", metric},
+                              {"value", ((i * 37) % 101) / 4.0},
+                              {"dimensions", nlohmann::json::array({{{"Device", "dev1"}}, nlohmann::json::object()})}}
+            .dump();
+    };
+    std::set<std::pair<std::size_t, std::int64_t>> intervals;  // of one series
+    for (int i = 0; i < values; ++i) {
+        const std::int64_t ms = 1'700'000'000'000 + 1'500LL * i;
+        for (std::size_t s = 0; s < metrics::span_shapes.size(); ++s) {
+            intervals.emplace(s, metrics::floor_div(ms, metrics::span_shapes[s].resolution_ms));
+        }
+    }
+    const std::string points_upsert = "INSERT INTO metric_points";
+
+    // "A": every value queued in one batch.
+    f.db->with_connection([&](storage::connection&) { f.statements->reset(); });
+    std::vector<int> told;
+    for (int i = 0; i < values; ++i) {
+        const auto r = f.h->handle("ioto/service/dev1/metric/set", body("A", i), time_of(i),
+                                   [&](bool ok) { told.push_back(ok ? 1 : 0); });
+        ASSERT_EQ(r.what, outcome::queued) << r.problem;
+    }
+    ASSERT_TRUE(f.h->flush());
+    EXPECT_EQ(told, std::vector<int>(values, 1));
+    const std::size_t merged = f.db->with_connection([&](storage::connection&) { return f.statements->executed(points_upsert); });
+    EXPECT_EQ(merged, 2 * intervals.size());  // two series: the device's and the fleet's
+
+    // "B": the same values, each committed alone.
+    f.db->with_connection([&](storage::connection&) { f.statements->reset(); });
+    for (int i = 0; i < values; ++i) {
+        const auto r = f.h->handle("ioto/service/dev1/metric/set", body("B", i), time_of(i));
+        ASSERT_EQ(r.what, outcome::stored) << r.problem;
+    }
+    const std::size_t alone = f.db->with_connection([&](storage::connection&) { return f.statements->executed(points_upsert); });
+    EXPECT_EQ(alone, 2 * values * metrics::span_shapes.size());
+
+    for (const metrics::dimension_values& dims : {metrics::dimension_values{{"Device", "dev1"}}, metrics::dimension_values{}}) {
+        const auto a = f.db->load_series({std::string(metrics::default_namespace), "A", dims});
+        const auto b = f.db->load_series({std::string(metrics::default_namespace), "B", dims});
+        ASSERT_TRUE(a && a.value() && b && b.value());
+        EXPECT_EQ(*a.value(), *b.value());
+        EXPECT_EQ(a.value()->current, ((values - 1) * 37 % 101) / 4.0);
+        const auto all = a.value()->window(metrics::span_shapes.back().cover_ms(), 1'700'000'000'000 + 1'500LL * values);
+        EXPECT_EQ(all.count, static_cast<std::uint64_t>(values));
+    }
+}
+
+TEST_P(GroupCommit, ABurstThroughTheBrokerCommitsInFarFewerTransactionsThanMessages) {
+    test::service_fixture fx(database_url());
     constexpr int writes = 1000;
     run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-        service s(io.get_executor(), *f.h, tls_client(d, "tether-cloud", service_identity(d)));
-        CO_ASSERT(!(co_await s.start()));
-        client::client device(io.get_executor(), tls_client(d, "dev1", dev1));
-        CO_ASSERT(!(co_await device.connect()));
-        const auto before = f.h->stats().transactions;
+        test::running r(io, fx);
+        CO_ASSERT(co_await r.start());
+        const auto before = fx.f.h->stats().transactions;
         const auto start = std::chrono::steady_clock::now();  // a figure printed, not asserted
         for (int i = 0; i < writes; ++i) {
             const std::string body = store_set("k" + std::to_string(i), i);
-            CO_ASSERT(!device.publish_now("ioto/service/dev1/store/set", body, qos::at_least_once));
+            CO_ASSERT(!r.device.publish_now("ioto/service/dev1/store/set", body, qos::at_least_once));
         }
         // The set, then the get: the get's answer comes after every write is committed.
         const std::string last = store_set("cpu", 55);
-        CO_ASSERT(!device.publish_now("ioto/service/dev1/store/set", last, qos::at_least_once));
-        const auto r = co_await device.request("ioto/service/dev1/store/get", R"({"key":"cpu"})",
-                                               "ioto/device/dev1/store/get", 60s);
-        CO_ASSERT(!r.ec);
-        EXPECT_EQ(r.payload, "55");
-        EXPECT_EQ(f.h->stats().stored, writes + 1u);
-        const auto transactions = f.h->stats().transactions - before;
+        CO_ASSERT(!r.device.publish_now("ioto/service/dev1/store/set", last, qos::at_least_once));
+        const auto got = co_await r.device.request("ioto/service/dev1/store/get", R"({"key":"cpu"})",
+                                                   "ioto/device/dev1/store/get", 60s);
+        CO_ASSERT(!got.ec);
+        EXPECT_EQ(got.payload, "55");
+        EXPECT_EQ(fx.f.h->stats().stored, writes + 1u);
+        const auto transactions = fx.f.h->stats().transactions - before;
         const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
         std::printf("%d writes in %llu transactions, %.0f writes/s\n", writes + 1,
                     static_cast<unsigned long long>(transactions), (writes + 1) / took.count());
         EXPECT_LE(transactions * 4, static_cast<std::uint64_t>(writes));
-        (void)co_await device.disconnect();
-        (void)co_await s.stop();
+        co_await r.stop();
     });
-    for (int i = 0; i < writes; ++i) EXPECT_EQ(stored(*f.db, "dev1", "k" + std::to_string(i)), i) << i;
+    for (int i = 0; i < writes; ++i) EXPECT_EQ(stored(*fx.f.db, "dev1", "k" + std::to_string(i)), i) << i;
 }
 
 TEST_P(GroupCommit, WritesTheDatabaseRefusedAreNotAcknowledgedAndArriveAgain) {
-    deployment d;
-    d.start_broker();
-    test::handler_fixture f(database_url());
-    test::register_device(*f.registry, "dev1");
-    const identity dev1 = d.issue("dev1");
+    test::service_fixture fx(database_url());
     run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-        auto o = tls_client(d, "tether-cloud", service_identity(d));
+        auto o = fx.service_options();
         o.clean_session = false;  // the broker keeps what the service did not acknowledge
         o.reconnect.enabled = true;
         o.reconnect.initial_delay = 50ms;
         o.reconnect.max_delay = 200ms;
-        service s(io.get_executor(), *f.h, o);
-        CO_ASSERT(!(co_await s.start()));
-        client::client device(io.get_executor(), tls_client(d, "dev1", dev1));
-        CO_ASSERT(!(co_await device.connect()));
-        break_store(*f.db);
+        test::running r(io, fx, o);
+        CO_ASSERT(co_await r.start());
+        break_store(*fx.f.db);
         for (int i = 0; i < 5; ++i) {
             const std::string body = store_set("k" + std::to_string(i), i);
-            CO_ASSERT(!(co_await device.publish("ioto/service/dev1/store/set", body, qos::at_least_once, wait::ack)));
+            CO_ASSERT(!(co_await r.device.publish("ioto/service/dev1/store/set", body, qos::at_least_once, wait::ack)));
         }
         // Each refused at least once, then delivered again (more failures than messages).
-        CO_ASSERT(co_await tether::test::eventually([&] { return f.h->stats().storage_failed > 5; }, 60s));
-        EXPECT_FALSE(stored(*f.db, "dev1", "k0"));
-        repair_store(*f.db);
+        CO_ASSERT(co_await tether::test::eventually([&] { return fx.f.h->stats().storage_failed > 5; }, 60s));
+        EXPECT_FALSE(stored(*fx.f.db, "dev1", "k0"));
+        repair_store(*fx.f.db);
         CO_ASSERT(co_await tether::test::eventually(
             [&] {
                 for (int i = 0; i < 5; ++i) {
-                    if (!stored(*f.db, "dev1", "k" + std::to_string(i))) return false;
+                    if (!stored(*fx.f.db, "dev1", "k" + std::to_string(i))) return false;
                 }
                 return true;
             },
             60s));
-        (void)co_await device.disconnect();
-        (void)co_await s.stop();
+        co_await r.stop();
     });
-    for (int i = 0; i < 5; ++i) EXPECT_EQ(stored(*f.db, "dev1", "k" + std::to_string(i)), i) << i;
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(stored(*fx.f.db, "dev1", "k" + std::to_string(i)), i) << i;
 }
 
 INSTANTIATE_TEST_SUITE_P(engines, GroupCommit, ::testing::Values(storage::engine::sqlite, storage::engine::postgresql),

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "counting_connection.hpp"
 #include "ingest/handler.hpp"
 #include "postgres.hpp"
 #include "provisioning/certificate_authority.hpp"
@@ -33,12 +34,19 @@ inline void register_device(provisioning::registry& r, const std::string& name) 
 }
 
 struct handler_fixture {
-    // `url`: the database; empty means SQLite in the fixture's folder.
-    explicit handler_fixture(const std::string& url = {}, std::shared_ptr<const metrics::schema> schema = nullptr) {
+    // `database`: its URL; empty means SQLite in the fixture's folder.
+    // Another fixture's `url`: a second handler, on a connection of its own, over the same
+    // database (as a second worker would be).
+    explicit handler_fixture(const std::string& database = {}, std::shared_ptr<const metrics::schema> schema = nullptr) {
         char tmpl[] = "/tmp/tether-ingest-XXXXXX";
         if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
         dir = tmpl;
-        auto opened = storage::database::open(url.empty() ? "sqlite:" + (dir / "cloud.db").string() : url);
+        url = database.empty() ? "sqlite:" + (dir / "cloud.db").string() : database;
+        auto connected = storage::connect(url);
+        if (!connected) throw std::runtime_error(connected.err().message);
+        auto counting = std::make_unique<counting_connection>(std::move(connected).value());
+        statements = counting.get();
+        auto opened = storage::database::open(std::move(counting));
         if (!opened) throw std::runtime_error(opened.err().message);
         db = std::move(opened).value();
         registry = std::make_unique<storage::sql_registry>(*db);
@@ -59,9 +67,11 @@ struct handler_fixture {
     handler_fixture& operator=(const handler_fixture&) = delete;
 
     std::filesystem::path dir;
+    std::string url;  // the database's
     provisioning::certificate_authority ca =
         provisioning::certificate_authority::create("test CA", std::chrono::system_clock::now());
     std::unique_ptr<storage::database> db;
+    counting_connection* statements = nullptr;  // db's connection: use under db->with_connection
     std::unique_ptr<storage::sql_registry> registry;
     std::unique_ptr<provisioning::provisioning_service> provisioning;
     std::vector<std::string> log;

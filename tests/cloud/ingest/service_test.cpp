@@ -12,10 +12,7 @@
 #include <optional>
 
 #include "../../support/coro_test.hpp"
-#include "deployment_fixture.hpp"
-#include "ingest/service.hpp"
-#include "ingest_fixture.hpp"
-#include "tether/client/client.hpp"
+#include "service_fixture.hpp"
 
 namespace tether::cloud::ingest {
 namespace {
@@ -25,46 +22,34 @@ class IngestService : public test::engine_test {};
 using namespace std::chrono_literals;
 using client::qos;
 using client::wait;
-using provisioning::test::deployment;
 using provisioning::test::identity;
 using tether::test::run_coro;
 
 TEST_P(IngestService, ADeviceWritesAndReadsItsStoreThroughTheBroker) {
-    deployment d;
-    d.start_broker();
-    test::handler_fixture f(database_url());
-    test::register_device(*f.registry, "dev1");
-    const identity dev1 = d.issue("dev1");
+    test::service_fixture fx(database_url());
     run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-        service s(io.get_executor(), *f.h, tls_client(d, "tether-cloud", service_identity(d)));
-        CO_ASSERT(!(co_await s.start()));
-        client::client device(io.get_executor(), tls_client(d, "dev1", dev1));
-        CO_ASSERT(!(co_await device.connect()));
-        CO_ASSERT(!(co_await device.publish("ioto/service/dev1/store/set", R"({"key":"cpu","value":55,"type":"number"})",
-                                            qos::at_least_once, wait::ack)));
-        const auto r = co_await device.request("ioto/service/dev1/store/get", R"({"key":"cpu"})",
-                                               "ioto/device/dev1/store/get", 10s);
-        EXPECT_FALSE(r.ec) << r.ec.message();
-        EXPECT_EQ(r.payload, "55");
-        auto stored = f.db->read_store("dev1", "cpu", 0);
+        test::running r(io, fx);
+        CO_ASSERT(co_await r.start());
+        CO_ASSERT(!(co_await r.device.publish("ioto/service/dev1/store/set", R"({"key":"cpu","value":55,"type":"number"})",
+                                              qos::at_least_once, wait::ack)));
+        const auto got = co_await r.device.request("ioto/service/dev1/store/get", R"({"key":"cpu"})",
+                                                   "ioto/device/dev1/store/get", 10s);
+        EXPECT_FALSE(got.ec) << got.ec.message();
+        EXPECT_EQ(got.payload, "55");
+        auto stored = fx.f.db->read_store("dev1", "cpu", 0);
         CO_ASSERT(stored && stored.value());
         EXPECT_EQ(stored.value()->value, 55);
-        (void)co_await device.disconnect();
-        (void)co_await s.stop();
+        co_await r.stop();
     });
 }
 
 TEST_P(IngestService, AnUnknownDeviceAndAMalformedBodyAreRefused) {
-    deployment d;
-    d.start_broker();
-    test::handler_fixture f(database_url());
-    test::register_device(*f.registry, "dev1");
-    const identity dev1 = d.issue("dev1");
-    const identity ghost = d.issue("ghost");
+    test::service_fixture fx(database_url());
+    const identity ghost = fx.d.issue("ghost");
     run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-        service s(io.get_executor(), *f.h, tls_client(d, "tether-cloud", service_identity(d)));
-        CO_ASSERT(!(co_await s.start()));
-        client::client intruder(io.get_executor(), tls_client(d, "ghost", ghost));
+        test::running r(io, fx);
+        CO_ASSERT(co_await r.start());
+        client::client intruder(io.get_executor(), fx.device_options("ghost", ghost));
         CO_ASSERT(!(co_await intruder.connect()));
         CO_ASSERT(!(co_await intruder.publish("ioto/service/ghost/store/set", R"({"key":"cpu","value":1,"type":"number"})",
                                               qos::at_least_once, wait::ack)));
@@ -73,43 +58,37 @@ TEST_P(IngestService, AnUnknownDeviceAndAMalformedBodyAreRefused) {
         // The broker's PUBACK to the device says nothing about the service: wait until it
         // has handled both. The handler publishes a reply before it returns, so none
         // having been published then means none will be.
-        CO_ASSERT(co_await tether::test::eventually([&] { return f.h->stats().unknown_device == 2; }));
-        EXPECT_EQ(s.mqtt().stats().messages_published, 0u);
-        auto v = f.db->read_store("ghost", "cpu", 0);
+        CO_ASSERT(co_await tether::test::eventually([&] { return fx.f.h->stats().unknown_device == 2; }));
+        EXPECT_EQ(r.s.mqtt().stats().messages_published, 0u);
+        auto v = fx.f.db->read_store("ghost", "cpu", 0);
         CO_ASSERT(v);
         EXPECT_FALSE(v.value());
 
-        client::client device(io.get_executor(), tls_client(d, "dev1", dev1));
-        CO_ASSERT(!(co_await device.connect()));
-        CO_ASSERT(!(co_await device.publish("ioto/service/dev1/store/set", "{\"key\":", qos::at_least_once, wait::ack)));
-        const auto r = co_await device.request("ioto/service/dev1/store/get", "[[[[[[[[[[[[1]]]]]]]]]]]]",
-                                               "ioto/device/dev1/store/get", 10s);
-        EXPECT_FALSE(r.ec) << r.ec.message();
-        EXPECT_EQ(nlohmann::json::parse(r.payload, nullptr, false).value("error", ""),
+        CO_ASSERT(!(co_await r.device.publish("ioto/service/dev1/store/set", "{\"key\":", qos::at_least_once, wait::ack)));
+        const auto got = co_await r.device.request("ioto/service/dev1/store/get", "[[[[[[[[[[[[1]]]]]]]]]]]]",
+                                                   "ioto/device/dev1/store/get", 10s);
+        EXPECT_FALSE(got.ec) << got.ec.message();
+        EXPECT_EQ(nlohmann::json::parse(got.payload, nullptr, false).value("error", ""),
                   "body: nested deeper than 8 levels");
-        EXPECT_EQ(f.h->stats().malformed, 2u);  // answered in order: the set before the get
-        (void)co_await device.disconnect();
+        EXPECT_EQ(fx.f.h->stats().malformed, 2u);  // answered in order: the set before the get
         (void)co_await intruder.disconnect();
-        (void)co_await s.stop();
+        co_await r.stop();
     });
 }
 
 TEST_P(IngestService, TheBrokerTellsTheServiceWhenADeviceComesAndGoes) {
-    deployment d;
-    d.start_broker();
-    test::handler_fixture f(database_url());
-    test::register_device(*f.registry, "dev1");
-    const identity dev1 = d.issue("dev1");
+    test::service_fixture fx(database_url());
     auto online = [&]() -> std::optional<bool> {
-        const auto r = f.db->find_device("dev1");
+        const auto r = fx.f.db->find_device("dev1");
         if (!r || !r.value()) return std::nullopt;
         return r.value()->online;
     };
     run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-        service s(io.get_executor(), *f.h, tls_client(d, "tether-cloud", service_identity(d)));
+        // The service alone: this test connects the device itself, twice.
+        service s(io.get_executor(), *fx.f.h, fx.service_options());
         CO_ASSERT(!(co_await s.start()));
         {
-            client::client device(io.get_executor(), tls_client(d, "dev1", dev1));
+            client::client device(io.get_executor(), fx.device_options("dev1", fx.dev1));
             CO_ASSERT(!(co_await device.connect()));
             CO_ASSERT(co_await tether::test::eventually([&] { return online() == true; }, 30s));
             (void)co_await device.disconnect();
@@ -117,12 +96,12 @@ TEST_P(IngestService, TheBrokerTellsTheServiceWhenADeviceComesAndGoes) {
         CO_ASSERT(co_await tether::test::eventually([&] { return online() == false; }, 30s));
         // A link closed without DISCONNECT counts too.
         {
-            client::client device(io.get_executor(), tls_client(d, "dev1", dev1));
+            client::client device(io.get_executor(), fx.device_options("dev1", fx.dev1));
             CO_ASSERT(!(co_await device.connect()));
             CO_ASSERT(co_await tether::test::eventually([&] { return online() == true; }, 30s));
         }
         CO_ASSERT(co_await tether::test::eventually([&] { return online() == false; }, 30s));
-        EXPECT_EQ(f.h->stats().presence, 4u);
+        EXPECT_EQ(fx.f.h->stats().presence, 4u);
         (void)co_await s.stop();
     });
 }

@@ -34,15 +34,17 @@ TEST(Series, FloorDivision) {
 
 TEST(Series, SpanChoice) {
     EXPECT_EQ(series::span_for(1), 0u);
-    EXPECT_EQ(series::span_for(300 * s), 0u);
-    EXPECT_EQ(series::span_for(300 * s + 1), 1u);
-    EXPECT_EQ(series::span_for(hour), 1u);
-    EXPECT_EQ(series::span_for(hour + 1), 2u);
-    EXPECT_EQ(series::span_for(day), 2u);
-    EXPECT_EQ(series::span_for(7 * day), 3u);
-    EXPECT_EQ(series::span_for(7 * day + 1), 4u);
-    EXPECT_EQ(series::span_for(365 * day), 4u);
-    EXPECT_EQ(series::span_for(3650 * day), 4u);  // past a year: the coarsest span, with what it holds
+    EXPECT_EQ(series::span_for(60 * s), 0u);
+    EXPECT_EQ(series::span_for(60 * s + 1), 1u);
+    EXPECT_EQ(series::span_for(300 * s), 1u);
+    EXPECT_EQ(series::span_for(300 * s + 1), 2u);
+    EXPECT_EQ(series::span_for(hour), 2u);
+    EXPECT_EQ(series::span_for(hour + 1), 3u);
+    EXPECT_EQ(series::span_for(day), 3u);
+    EXPECT_EQ(series::span_for(7 * day), 4u);
+    EXPECT_EQ(series::span_for(7 * day + 1), 5u);
+    EXPECT_EQ(series::span_for(365 * day), 5u);
+    EXPECT_EQ(series::span_for(3650 * day), 5u);  // past a year: the coarsest span, with what it holds
 }
 
 TEST(Series, EmptySeries) {
@@ -71,23 +73,23 @@ TEST(Series, EveryStatistic) {
 }
 
 TEST(Series, PeriodReadsWholeOverlappingPoints) {
-    // Point boundaries at multiples of 30 s from the epoch.
+    // Periods up to a minute: 5 s points, at multiples of 5 s from the epoch.
     const std::int64_t base = 1'700'000'010'000 - 1'700'000'010'000 % (30 * s);  // on a boundary
     series x;
-    ASSERT_TRUE(x.add(1, base + 1 * s));    // point [base, base+30)
-    ASSERT_TRUE(x.add(2, base + 31 * s));   // point [base+30, base+60)
-    ASSERT_TRUE(x.add(4, base + 61 * s));   // point [base+60, base+90)
-    // now = base+70: a 10 s period [base+60, base+70] touches only the last point.
-    EXPECT_EQ(x.query(statistic::sum, 10 * s, base + 70 * s), 4.0);
-    // An 11 s period starts at base+59, inside the second point: it is read whole.
-    EXPECT_EQ(x.query(statistic::sum, 11 * s, base + 70 * s), 6.0);
-    // The value at base+1 is 69 s before now, and a 41 s period still counts it: whole points.
-    EXPECT_EQ(x.query(statistic::sum, 41 * s, base + 70 * s), 7.0);
-    EXPECT_EQ(x.query(statistic::sum, 40 * s, base + 70 * s), 6.0);
+    ASSERT_TRUE(x.add(1, base + 1 * s));    // point [base, base+5)
+    ASSERT_TRUE(x.add(2, base + 6 * s));    // point [base+5, base+10)
+    ASSERT_TRUE(x.add(4, base + 11 * s));   // point [base+10, base+15)
+    // now = base+12: a 2 s period [base+10, base+12] touches only the last point.
+    EXPECT_EQ(x.query(statistic::sum, 2 * s, base + 12 * s), 4.0);
+    // A 3 s period starts at base+9, inside the second point: it is read whole.
+    EXPECT_EQ(x.query(statistic::sum, 3 * s, base + 12 * s), 6.0);
+    // The value at base+1 is 11 s before now, and an 8 s period still counts it: whole points.
+    EXPECT_EQ(x.query(statistic::sum, 8 * s, base + 12 * s), 7.0);
+    EXPECT_EQ(x.query(statistic::sum, 7 * s, base + 12 * s), 6.0);
     // [now - period, now] is closed: a point that starts at now - period is read, one
     // that ends there is not.
-    EXPECT_EQ(x.query(statistic::sum, 29 * s, base + 59 * s), 2.0);
-    EXPECT_EQ(x.query(statistic::sum, 30 * s, base + 59 * s), 3.0);
+    EXPECT_EQ(x.query(statistic::sum, 4 * s, base + 9 * s), 2.0);
+    EXPECT_EQ(x.query(statistic::sum, 5 * s, base + 9 * s), 3.0);
 }
 
 TEST(Series, LongerPeriodsUseCoarserPoints) {
@@ -96,6 +98,8 @@ TEST(Series, LongerPeriodsUseCoarserPoints) {
     ASSERT_TRUE(x.add(5, base + 1 * s));
     ASSERT_TRUE(x.add(7, base + 301 * s));
     const std::int64_t now = base + 360 * s;
+    // 60 s: 5 s points from base+300; only the value at base+301.
+    EXPECT_EQ(x.query(statistic::count, 60 * s, now), 1.0);
     // 300 s: 30 s points from base+60; the value at base+1 is out.
     EXPECT_EQ(x.query(statistic::count, 300 * s, now), 1.0);
     // 301 s: 5-minute points; [now-301 s, now] reaches into the point [base, base+300).

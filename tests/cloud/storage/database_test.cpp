@@ -59,8 +59,42 @@ TEST_P(storage_test, NewerSchemaIsRefused) {
     }
     const auto db = database::open(url());
     ASSERT_FALSE(db);
-    EXPECT_NE(db.err().message.find("version 999, newer than this program's 1"), std::string::npos)
+    EXPECT_NE(db.err().message.find("version 999, newer than this program's " + std::to_string(schema_version)),
+              std::string::npos)
         << db.err().message;
+}
+
+// Version 2 put a 5 s span before the others: points a version 1 database holds move up
+// one span, and read back where the series now keeps them.
+TEST_P(storage_test, AVersion1DatabaseKeepsItsPointsInTheirSpans) {
+    const metrics::series_key key{"Embedthis/Device", "CPU", {{"Device", "d1"}}};
+    ASSERT_TRUE(open());
+    {
+        auto c = connect(url());
+        ASSERT_TRUE(c) << c.err().message;
+        (void)c.value()->execute("UPDATE schema_version SET version = 1");
+        const std::string text = series_key_text(key).value();
+        // As version 1 stored them: span 0 was 30 s, ... span 4 was 30 days; one point each,
+        // whose count says its old span.
+        for (std::int64_t old_span = 0; old_span < 5; ++old_span) {
+            (void)c.value()->execute(
+                "INSERT INTO metric_points (series_key, span, interval_index, point_count, point_sum, point_min, "
+                "point_max) VALUES ($1, $2, 7, $3, 1, 1, 1)",
+                {text, old_span, old_span + 1});
+        }
+    }
+    auto db = open();
+    ASSERT_TRUE(db);
+    auto c = connect(url());
+    ASSERT_TRUE(c) << c.err().message;
+    EXPECT_EQ(stored_schema_version(*c.value()), schema_version);
+    EXPECT_TRUE(db->read_points(key, 0, 0, 100).value().empty());
+    for (std::size_t span = 1; span < metrics::span_shapes.size(); ++span) {
+        const auto p = db->read_points(key, span, 0, 100);
+        ASSERT_TRUE(p) << p.err().message;
+        ASSERT_EQ(p.value().size(), 1u) << "span " << span;
+        EXPECT_EQ(p.value()[0].value.count, span) << "span " << span;
+    }
 }
 
 TEST_P(storage_test, ReopeningKeepsEverything) {
