@@ -2,6 +2,7 @@
 //
 //   tether-cloud init DIR [options]   make a deployment: CA, broker, service identity, device kit
 //   tether-cloud run DIR              start the broker (unless running) and the cloud service
+//   tether-cloud run DIR --worker N   one of several service processes (PostgreSQL) sharing the work
 //   tether-cloud revoke DIR THING     revoke a device: the broker refuses it, provisioning too
 //   tether-cloud release DIR THING    let a device provision again (a new key and certificate)
 
@@ -17,7 +18,7 @@ int main(int argc, char** argv) {
     if (args.empty() || args[0] == "--help" || args[0] == "help") {
         std::cout << "Usage: tether-cloud init DIR [--port 8883] [--bind 127.0.0.1] [--host NAME]... [--web-port 8080] "
                      "[--force]\n"
-                     "       tether-cloud run DIR [--broker-running]\n"
+                     "       tether-cloud run DIR [--broker-running | --worker NAME]\n"
                      "       tether-cloud revoke DIR THING\n"
                      "       tether-cloud release DIR THING\n";
         return args.empty() ? 1 : 0;
