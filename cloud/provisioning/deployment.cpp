@@ -1,5 +1,9 @@
 #include "provisioning/deployment.hpp"
 
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
 namespace tether::cloud::provisioning {
 
 bool deployment_layout::exists() const {
@@ -10,6 +14,15 @@ bool deployment_layout::exists() const {
         if (std::filesystem::exists(p, ec)) return true;
     }
     return false;
+}
+
+std::string read_deployment_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + p.string());
+    std::ostringstream s;
+    s << in.rdbuf();
+    if (in.bad()) throw std::runtime_error("cannot read " + p.string());
+    return s.str();
 }
 
 }  // namespace tether::cloud::provisioning

@@ -14,6 +14,7 @@
 //                                     config/device.json5, certs/ca.crt, claim.crt, claim.key
 
 #include <filesystem>
+#include <string>
 
 namespace tether::cloud::provisioning {
 
@@ -43,5 +44,9 @@ struct deployment_layout {
     // Whether DIR already holds (part of) a deployment: its settings, CA or broker folder.
     [[nodiscard]] bool exists() const;
 };
+
+// One of the deployment's files, whole (a PEM, the settings). Throws std::runtime_error
+// naming the file when it cannot be opened or read.
+[[nodiscard]] std::string read_deployment_file(const std::filesystem::path& p);
 
 }  // namespace tether::cloud::provisioning

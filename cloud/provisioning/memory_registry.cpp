@@ -61,18 +61,10 @@ std::optional<certificate_record> memory_registry::find_certificate(std::string_
 
 std::vector<certificate_record> memory_registry::revoke_thing(std::string_view name, time_point now) {
     std::lock_guard lock(mutex_);
-    std::vector<certificate_record> revoked;
     const auto thing = things_.find(name);
-    if (thing == things_.end() || thing->second.revoked) return revoked;
+    if (thing == things_.end() || thing->second.revoked) return {};
     thing->second.revoked = true;
-    for (auto& [id, cert] : certificates_) {
-        if (cert.thing_name == name && cert.status == certificate_status::active) {
-            cert.status = certificate_status::revoked;
-            cert.revoked_at = now;
-            revoked.push_back(cert);
-        }
-    }
-    return revoked;
+    return revoke_active_certificates(name, now);
 }
 
 std::optional<std::vector<certificate_record>> memory_registry::release_thing(std::string_view name, time_point now) {
@@ -80,6 +72,10 @@ std::optional<std::vector<certificate_record>> memory_registry::release_thing(st
     const auto thing = things_.find(name);
     if (thing == things_.end()) return std::nullopt;
     thing->second.revoked = false;
+    return revoke_active_certificates(name, now);
+}
+
+std::vector<certificate_record> memory_registry::revoke_active_certificates(std::string_view name, time_point now) {
     std::vector<certificate_record> revoked;
     for (auto& [id, cert] : certificates_) {
         if (cert.thing_name == name && cert.status == certificate_status::active) {

@@ -22,6 +22,10 @@ public:
     [[nodiscard]] std::vector<certificate_record> revoked_certificates() const override;
 
 private:
+    // Marks the thing's active certificates revoked at `now` and returns them; the caller
+    // holds mutex_.
+    std::vector<certificate_record> revoke_active_certificates(std::string_view name, time_point now);
+
     mutable std::mutex mutex_;
     std::map<std::string, certificate_record, std::less<>> certificates_;  // by certificate_id
     std::map<std::string, token_record, std::less<>> tokens_;

@@ -9,9 +9,7 @@
 #include <asio/io_context.hpp>
 #include <asio/use_future.hpp>
 #include <chrono>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -32,14 +30,6 @@ namespace prov = tether::cloud::provisioning;
 
 // How long the broker may take to let the service's identity in and out.
 constexpr auto broker_limit = std::chrono::seconds(30);
-
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p);
-    if (!in) throw std::runtime_error("cannot read " + p.string());
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 // Makes the broker `run` started re-read its configuration and CRL. False when no such
 // broker runs (another broker serves the deployment, or none does).
@@ -65,7 +55,8 @@ struct opened_deployment {
           settings(tether::json5::parse_file(layout.settings())),
           db(open(settings, dir)),
           registry(*db),
-          ca(prov::certificate_authority::load(read_text(layout.ca_cert()), read_text(layout.ca_key()))),
+          ca(prov::certificate_authority::load(prov::read_deployment_file(layout.ca_cert()),
+                                               prov::read_deployment_file(layout.ca_key()))),
           provisioning(ca, registry, {}) {}
 
     static std::unique_ptr<tether::cloud::storage::database> open(const nlohmann::json& settings, const fs::path& dir) {

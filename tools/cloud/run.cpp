@@ -22,9 +22,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -43,14 +41,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace prov = tether::cloud::provisioning;
-
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p);
-    if (!in) throw std::runtime_error("cannot read " + p.string());
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 // Starts the deployment's mosquitto. A broker just started has no clients: every device
 // is offline until it connects (the broker's log tells the ingest, presence.hpp), and log
@@ -88,7 +78,8 @@ int serve(const fs::path& dir, bool broker_running, const std::string& worker) {
     }
     auto& db = *opened.value();
     tether::cloud::storage::sql_registry registry(db);
-    const auto ca = prov::certificate_authority::load(read_text(layout.ca_cert()), read_text(layout.ca_key()));
+    const auto ca = prov::certificate_authority::load(prov::read_deployment_file(layout.ca_cert()),
+                                                      prov::read_deployment_file(layout.ca_key()));
 
     const auto& broker = settings.at("broker");
     prov::provisioning_settings ps;
