@@ -4,6 +4,7 @@
 #      the broker suites (RabbitMQ, NATS, a NATS cluster) included,
 #   2. run the main job, scripts/run.sh (device -> cloud -> Device Manager, a screenshot),
 #      which builds the tether and tether-cloud commands optimised (RelWithDebInfo, -Werror),
+#      then the allocation tests in that build (they count malloc, which ASan replaces),
 #   3. build the core for a Cortex-M4 and check it needs no heap or exceptions, and its size,
 #   4. run each fuzzer briefly (FUZZ_SECONDS, default 30; scripts/fuzz.sh for longer runs),
 #   5. build and install the library, and an outside project against it, and the .deb,
@@ -41,6 +42,10 @@ run_ctest build-asan
 echo "== the main job (the README's first command): device -> cloud -> Device Manager"
 TETHER_SKIP_SETUP=1 bash scripts/run.sh
 passed=$((passed + 1))
+
+echo "== allocations and idle memory per connection, optimised (ASan replaces malloc, so these skip above)"
+cmake --build build -j2 --target alloc_tests >/dev/null
+run_ctest build -R '^(AllocationCounting|Memory|Qos/Allocations)\.'
 
 echo "== freestanding core for Cortex-M4"
 bash scripts/footprint.sh
