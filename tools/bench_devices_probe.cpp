@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "bench_devices.hpp"
+#include "metrics/series.hpp"
 #include "storage/connection.hpp"
 #include "tether/json5/json5.hpp"
 
@@ -119,11 +120,12 @@ committed_count database_counter::count(const std::string& tag) {
     const std::vector<cloud::storage::sql_value> keys{low, high};
     const auto store = impl_->db->execute("SELECT COUNT(*) FROM store_items WHERE item_key >= $1 AND item_key < $2", keys);
     if (!store.empty()) out.store_rows = store[0].integer(0);
-    // Span 4 (30-day points) keeps 13 months: no point of a run is pruned from it.
-    const std::vector<cloud::storage::sql_value> metric{tag};
+    // The coarsest span (30-day points) keeps 13 months: no point of a run is pruned from it.
+    const auto coarsest = static_cast<std::int64_t>(cloud::metrics::span_shapes.size() - 1);
+    const std::vector<cloud::storage::sql_value> metric{tag, coarsest};
     const auto points = impl_->db->execute(
         "SELECT COALESCE(SUM(p.point_count), 0), COUNT(DISTINCT s.series_key) FROM metric_points p "
-        "JOIN metric_series s ON s.series_key = p.series_key WHERE s.metric = $1 AND p.span = 4",
+        "JOIN metric_series s ON s.series_key = p.series_key WHERE s.metric = $1 AND p.span = $2",
         metric);
     if (!points.empty()) {
         out.metric_points = points[0].integer(0);

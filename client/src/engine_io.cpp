@@ -106,11 +106,14 @@ void engine::schedule_write() {
     // measurable gain in latency, and fewer packets per write.)
     write_scheduled_ = true;
     ++io_pending_;
-    auto run = [this] {
-        --io_pending_;
-        write_scheduled_ = false;
-        write_next();
-        io_finished();
+    // The operation holds the engine: destroyed unrun (the loop stopped, then the
+    // io_context destroyed), it gives its memory back before the engine can go.
+    auto run = [self = shared_from_this()] {
+        engine& e = *self;
+        --e.io_pending_;
+        e.write_scheduled_ = false;
+        e.write_next();
+        e.io_finished();
     };
     // On an io_context's executor (what a client usually runs on), the operation lives in
     // post_memory_: one is posted at a time, so nothing is allocated per write. Through the

@@ -1,7 +1,13 @@
 #include "device_actions.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <stdexcept>
+#include <system_error>
 
 #include "provisioning/atomic_file.hpp"
 #include "tether/client/client.hpp"
@@ -37,6 +43,34 @@ tether::client::options service_client_options(const nlohmann::json& settings, c
 
 namespace {
 
+// Held while a revocation or release commits, builds its CRL from the registry and writes
+// it. Two processes (`tether-cloud revoke` beside the Device Manager of `run`) or two web
+// requests could otherwise each build a CRL from what was committed when they looked, and
+// the later write could lack the other's certificate: a revoked device let back in. An
+// flock on a file of its own (per open file description, so threads exclude each other
+// too); released when the descriptor closes. Throws std::system_error when it cannot be
+// opened or locked.
+class crl_lock {
+public:
+    explicit crl_lock(const prov::deployment_layout& layout) {
+        const auto path = layout.broker_dir() / "crl.lock";
+        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open " + path.string());
+        while (::flock(fd_, LOCK_EX) != 0) {
+            if (errno == EINTR) continue;
+            const int e = errno;
+            ::close(fd_);
+            throw std::system_error(e, std::generic_category(), "cannot lock " + path.string());
+        }
+    }
+    ~crl_lock() { ::close(fd_); }
+    crl_lock(const crl_lock&) = delete;
+    crl_lock& operator=(const crl_lock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
 // The CRL is read by mosquitto, which runs as its own user: readable by all (it is public).
 void write_crl(const prov::deployment_layout& layout, const std::string& pem) {
     prov::write_file_atomically(layout.crl(), pem,
@@ -49,6 +83,7 @@ void write_crl(const prov::deployment_layout& layout, const std::string& pem) {
 std::optional<prov::revocation> revoke_and_write_crl(prov::provisioning_service& provisioning,
                                                      const prov::registry& registry,
                                                      const prov::deployment_layout& layout, std::string_view thing) {
+    const crl_lock lock(layout);
     const auto known = registry.find_thing(thing);
     if (!known || known->revoked) return std::nullopt;
     auto revoked = provisioning.revoke_thing(thing, std::chrono::system_clock::now());
@@ -58,6 +93,7 @@ std::optional<prov::revocation> revoke_and_write_crl(prov::provisioning_service&
 
 std::optional<prov::revocation> release_and_write_crl(prov::provisioning_service& provisioning,
                                                       const prov::deployment_layout& layout, std::string_view thing) {
+    const crl_lock lock(layout);
     auto released = provisioning.release_thing(thing, std::chrono::system_clock::now());
     if (!released) return std::nullopt;
     write_crl(layout, released->crl_pem);

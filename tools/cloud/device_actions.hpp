@@ -39,13 +39,18 @@ namespace tether::tools::cloud {
 
 // Revokes `thing` in the registry and rewrites the deployment's CRL (0644, atomically).
 // nullopt for no such thing or one revoked already; the CRL is then untouched. A released
-// thing not yet provisioned again has no active certificate: it is revoked all the same. Throws what the registry, the CA or write_file_atomically throws.
+// thing not yet provisioned again has no active certificate: it is revoked all the same.
+// Revocations and releases of one deployment are serialised (a lock file beside the CRL,
+// across processes), so the CRL written last lists every revoked certificate. Throws what
+// the registry, the CA or write_file_atomically throws, and std::system_error when the
+// lock file cannot be opened or locked.
 [[nodiscard]] std::optional<tether::cloud::provisioning::revocation> revoke_and_write_crl(
     tether::cloud::provisioning::provisioning_service& provisioning, const tether::cloud::provisioning::registry& registry,
     const tether::cloud::provisioning::deployment_layout& layout, std::string_view thing);
 
 // Releases `thing` in the registry and rewrites the CRL (which lists the certificate it
-// held, if that was still active). nullopt for an unknown thing. Throws as above.
+// held, if that was still active), under the same lock. nullopt for an unknown thing.
+// Throws as above.
 [[nodiscard]] std::optional<tether::cloud::provisioning::revocation> release_and_write_crl(
     tether::cloud::provisioning::provisioning_service& provisioning,
     const tether::cloud::provisioning::deployment_layout& layout, std::string_view thing);
