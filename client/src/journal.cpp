@@ -9,7 +9,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -222,7 +225,8 @@ std::error_code journal::open(const std::string& dir, std::string_view client_id
     fd_ = fd;
     end_ = r.valid_end;
     cap_ = r.valid_end;
-    no_map_ = false;
+    struct statfs fs {};
+    no_map_ = ::fstatfs(fd, &fs) != 0 || !mapping_is_safe_on(static_cast<long>(fs.f_type));
     broken_ = false;
     dirty_ = false;
     header_.clear();
@@ -285,6 +289,17 @@ std::error_code journal::commit(int fd, std::uint64_t& end, std::uint8_t type, s
     cap_ = std::max(cap_, end);
     dirty_ = true;
     return {};
+}
+
+bool mapping_is_safe_on(long statfs_type) noexcept {
+    switch (static_cast<unsigned long>(statfs_type) & 0xFFFFFFFFu) {
+    case EXT4_SUPER_MAGIC:  // also ext2 and ext3
+    case XFS_SUPER_MAGIC:
+    case TMPFS_MAGIC:
+        return true;
+    default:
+        return false;
+    }
 }
 
 bool journal::map_for(std::uint64_t end, std::size_t n) noexcept {

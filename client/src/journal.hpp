@@ -58,6 +58,13 @@ struct journal_recovery {
     bool tail_short = false;
 };
 
+// Whether records may be written into a shared mapping of a journal on the file system
+// `statfs_type` (statfs's f_type): only where fallocate's reservation holds for writes
+// through the mapping (ext2/3/4, XFS, tmpfs). On copy-on-write or network file systems
+// (btrfs, ZFS, NFS, ...) a page written through a mapping may need new space at write-back
+// and a full disk is then a SIGBUS, not an error: those journals use pwritev only.
+[[nodiscard]] bool mapping_is_safe_on(long statfs_type) noexcept;
+
 class journal {
 public:
     journal();
@@ -178,7 +185,7 @@ private:
     std::uint64_t map_at_ = 0;  // the file offset of map_[0]
     std::size_t map_len_ = 0;
     std::uint64_t cap_ = 0;     // the file's size
-    bool no_map_ = false;       // the file system cannot reserve space: pwritev only
+    bool no_map_ = false;       // the file system cannot reserve space (or not for mapped writes): pwritev only
     std::uint64_t compaction_floor_ = std::uint64_t{4} << 20;
     // The compaction under way: its file, its end, and the first seq not yet copied.
     // What is staged counts in tmp_end_ already; it reaches the file at each step's end.

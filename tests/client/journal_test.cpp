@@ -4,8 +4,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include <gtest/gtest.h>
 
@@ -270,6 +273,20 @@ TEST(Journal, EveryRecordSurvivesTheProcessKilledWithoutClosing) {
 
 // Zeros to the end are space reserved and never written; zeros followed by anything are
 // damage, cut and kept aside as such.
+// Records go through a shared mapping only where the reservation made by fallocate holds
+// for writes through it; elsewhere a full disk would be a SIGBUS in the middle of a copy.
+TEST(Journal, RecordsAreMappedOnlyOnFileSystemsThatKeepTheirReservation) {
+    EXPECT_TRUE(mapping_is_safe_on(EXT4_SUPER_MAGIC));
+    EXPECT_TRUE(mapping_is_safe_on(XFS_SUPER_MAGIC));
+    EXPECT_TRUE(mapping_is_safe_on(TMPFS_MAGIC));
+    EXPECT_FALSE(mapping_is_safe_on(BTRFS_SUPER_MAGIC));
+    EXPECT_FALSE(mapping_is_safe_on(NFS_SUPER_MAGIC));
+    EXPECT_FALSE(mapping_is_safe_on(0x2FC12FC1));  // ZFS
+    EXPECT_FALSE(mapping_is_safe_on(0));
+    // statfs reports f_type sign-extended on some ABIs: the low 32 bits decide.
+    EXPECT_TRUE(mapping_is_safe_on(static_cast<long>(static_cast<std::int32_t>(XFS_SUPER_MAGIC))));
+}
+
 TEST(Journal, ZerosToTheEndAreNoDamageButZerosBeforeDataAre) {
     temp_dir src;
     std::vector<std::uint8_t> good;
