@@ -1,6 +1,9 @@
 // Ending: disconnect() (flush, then DISCONNECT), stop(), and failing whatever still waits
 // so that nothing reported failed is ever sent afterwards.
 
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+
 #include "engine.hpp"
 #include "wait_for.hpp"
 
@@ -12,6 +15,14 @@ void engine::check_drained() {
 
 asio::awaitable<std::error_code> engine::disconnect(std::chrono::milliseconds limit) {
     if (state_ == state::idle || state_ == state::stopped) co_return make_error_code(errc::not_connected);
+    if (delivering_ != 0) {
+        // Started from a message handler (co_spawn runs it at once): the PUBACK or PUBREC of
+        // that message goes when the handlers return, and the DISCONNECT must follow it, or a
+        // persistent session's server sends the message again on the next connection (for
+        // QoS 2, a duplicate the application already took). Resumed after the handlers.
+        co_await asio::post(ex_, asio::use_awaitable);
+        if (state_ == state::idle || state_ == state::stopped) co_return make_error_code(errc::not_connected);
+    }
     stopping_ = true;
     const auto deadline = std::chrono::steady_clock::now() + limit;
     drained_ = std::make_shared<signal>(ex_);

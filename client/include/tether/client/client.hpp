@@ -203,7 +203,10 @@ public:
     // stops reconnecting. Errors: timeout (unacknowledged messages then fail with
     // client_stopped and are never sent again, except QoS 2 ones past PUBREC: the server
     // has them, so they are reported delivered and their PUBREL goes on the next
-    // connection [MQTT-4.4.0-1]), not_connected.
+    // connection [MQTT-4.4.0-1]), not_connected. Started from a message handler, it sends
+    // DISCONNECT after that message's PUBACK or PUBREC (unless the handler deferred it: a
+    // deferred acknowledgement not yet accepted is not waited for, and the server sends that
+    // message again on a persistent session's next connection).
     asio::awaitable<std::error_code> disconnect(std::chrono::milliseconds limit = std::chrono::seconds(5));
 
     [[nodiscard]] bool is_connected() const noexcept;
