@@ -8,6 +8,7 @@
 #include <asio/use_awaitable.hpp>
 #include <cstdio>
 #include <iostream>
+#include <string>
 
 #include <sys/stat.h>
 
@@ -94,6 +95,11 @@ asio::awaitable<void> publish_all(client::client& c, const cli_options& o, asio:
     // Waits until every QoS 1/2 message is acknowledged (across reconnects), then DISCONNECT.
     if (const auto ec = co_await c.disconnect(drain_limit); ec && status == 0) {
         report_error(ec == client::errc::timeout ? "messages not acknowledged in time" : ec.message(), o.quiet);
+        status = 1;
+    }
+    // Lines published without waiting (-l) hear of no refusal themselves: counted instead.
+    if (const auto refused = c.stats().messages_refused; refused != 0 && status == 0) {
+        report_error(std::to_string(refused) + " message(s) refused: the broker closed the connection each time", o.quiet);
         status = 1;
     }
 }

@@ -141,6 +141,7 @@ void engine::process_events() {
             }
             break;
         case core::event_type::pingresp:
+            ++pings_answered_;
             for (auto& p : ping_waiters_) p->set();
             ping_waiters_.clear();
             break;
@@ -158,16 +159,20 @@ void engine::process_events() {
             }
             if (flight* found = flights_.find(e.packet_id)) {
                 flight& f = *found;
+                const bool is_probe = probe_.probing() && e.packet_id == probe_.probe();
+                if (is_probe) write_probe_barrier();
                 if (f.is_publish) core::mark_dup(f.bytes);  // [MQTT-3.3.1-1]
                 append(f.bytes);
                 if (f.sent && !f.sent->done()) watch_sent(f.sent, e.packet_id);
-                if (probe_.probing() && e.packet_id == probe_.probe()) probe_end_ = appended_;
+                if (is_probe) probe_end_ = appended_;
             }
             break;
         case core::event_type::error:
             fail_connection(e.err == core::error::connection_refused ? link_error_ : make_error_code(e.err));
             return;
         case core::event_type::send:
+            if (e.reply.size() == 2 && e.reply[0] == 0xC0) ++pings_written_;  // the keep-alive's PINGREQ
+            [[fallthrough]];
         case core::event_type::resend_pubrel:
             // A PUBREL answers a PUBREC: the server took that QoS 2 message.
             if (e.reply.size() == 4 && e.reply[0] == 0x62) {

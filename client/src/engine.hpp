@@ -126,6 +126,7 @@ private:
     void after_link_ended(std::error_code ec);
     void on_publish_acknowledged(std::uint16_t packet_id);
     void fail_refused(std::uint16_t packet_id);
+    void write_probe_barrier();
     void grow_inbound_qos2();
     void on_connack(const core::event& e);
     void dispatch(const core::event& e);
@@ -244,6 +245,13 @@ private:
     refusal_probe probe_;
     std::vector<std::uint16_t> held_resends_;  // while probing: resends waiting for the probe
     std::uint64_t probe_end_ = 0;  // the byte count at which this connection's probe is written; 0: not sent
+    // PINGREQs written and PINGRESPs read on this connection (answered in order), and the
+    // PINGREQ written just ahead of the probe (0: none): its PINGRESP shows that the server
+    // read everything before the probe, so that a close after it can be laid at the probe's
+    // door and not at a link cut before the server got that far.
+    std::uint32_t pings_written_ = 0;
+    std::uint32_t pings_answered_ = 0;
+    std::uint32_t probe_barrier_ = 0;
     message_queue queue_;
     subscription_table subscriptions_;
     std::vector<pending_unsubscribe> pending_unsubscribes_;

@@ -16,14 +16,27 @@ void engine::after_link_ended(std::error_code ec) {
     // of the connection wait for its acknowledgement, new publishes for the end of probing.
     // (A close for another reason, such as a session taken over by a second client with
     // the same id, still counts: MQTT 3.1.1 does not say why a server closed.)
+    // And only when the server had read everything written before it (the barrier's PINGRESP
+    // came): a link cut while the server was still behind (a flapping network, a server slow
+    // to resume a large session) says nothing about the probe.
     const bool probe_written = probe_end_ != 0 && written_ >= probe_end_;
+    const bool probe_reached = probe_barrier_ != 0 && pings_answered_ >= probe_barrier_;
     probe_end_ = 0;
     if (!got_connack_) return;
     const bool server_closed = ec == make_error_code(errc::connection_lost) || ec == asio::error::connection_reset ||
                                ec == asio::error::broken_pipe;
-    const bool probe_in_flight = probe_written && probe_.probe() != 0 && flights_.find(probe_.probe()) != nullptr;
+    const bool probe_in_flight =
+        probe_written && probe_reached && probe_.probe() != 0 && flights_.find(probe_.probe()) != nullptr;
     const std::uint16_t refused = probe_.connection_ended(server_closed, session_.publishes_in_flight(), probe_in_flight);
     if (refused != 0) fail_refused(refused);
+}
+
+void engine::write_probe_barrier() {
+    std::array<std::uint8_t, 2> packet{};
+    if (session_.ping(packet, now()).err != core::error::none) return;  // no barrier: no strike either
+    append(packet);
+    probe_barrier_ = ++pings_written_;
+    arm_ticker();  // its answer is awaited within the response timeout, as any PINGREQ's
 }
 
 void engine::on_publish_acknowledged(std::uint16_t packet_id) {
@@ -47,6 +60,7 @@ void engine::fail_refused(std::uint16_t packet_id) {
         if (f->acked) f->acked->set(ec);
         if (f->sent) f->sent->set(ec);
         journal_forget(f->seq);  // reported failed: never sent again, not even after a restart
+        ++stats_.messages_refused;
         flights_.erase(packet_id);
     }
     (void)session_.abandon_outbound(packet_id);

@@ -11,6 +11,7 @@ asio::awaitable<std::error_code> engine::ping() {
     std::array<std::uint8_t, 2> packet{};
     if (session_.ping(packet, now()).err != core::error::none) co_return make_error_code(errc::not_connected);
     append(packet);
+    ++pings_written_;
     arm_ticker();  // the response deadline is sooner than the keep-alive
     auto waiter = std::make_shared<signal>(ex_);
     ping_waiters_.push_back(waiter);

@@ -6,11 +6,13 @@
 // goes either.
 //
 // After the server closed a connection with publishes unacknowledged, the next connection
-// probes: only the oldest unacknowledged publish is sent, alone, and the others wait until
-// it is acknowledged. When the server closes the link `strikes` times while the probe was
-// the only publish sent, the probe is refused: the engine fails it (errc::publish_refused)
+// probes: only the oldest unacknowledged publish is sent, alone, behind a PINGREQ, and the
+// others wait until it is acknowledged. When the server closes the link `strikes` times
+// after answering that PINGREQ (it had read everything before the probe) and before
+// acknowledging the probe, the probe is refused: the engine fails it (errc::publish_refused)
 // and the next oldest becomes the probe. A link that merely flapped costs one round trip
-// at a window of one.
+// at a window of one; a cut can pass for a refusal only if it falls, `strikes` times in a
+// row, between the server's PINGRESP and its acknowledgement of the probe.
 
 #include <cstddef>
 #include <cstdint>
@@ -19,7 +21,7 @@ namespace tether::client::detail {
 
 class refusal_probe {
 public:
-    static constexpr unsigned strikes = 2;
+    static constexpr unsigned strikes = 3;
 
     [[nodiscard]] bool probing() const noexcept { return probing_; }
     [[nodiscard]] std::uint16_t probe() const noexcept { return probe_; }  // 0: none chosen yet

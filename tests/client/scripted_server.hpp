@@ -124,6 +124,9 @@ private:
             if (ec) co_return;
             if (current_) current_->close();
             current_ = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
+            // Acknowledgements not written on the old link are gone with it, as at a broker:
+            // the client sends those PUBLISHes again and gets them anew.
+            held_acks_.clear();
             asio::co_spawn(acceptor_.get_executor(), talk(current_, ++connections), asio::detached);
         }
     }

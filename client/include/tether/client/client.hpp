@@ -110,6 +110,9 @@ struct client_stats {
     // fdatasync calls of the durable outbox at durability::power_loss (one per batch of
     // concurrent publish() calls, one per publish_now()).
     std::uint64_t journal_syncs = 0;
+    // Publishes failed with errc::publish_refused: the server closed the link each time it
+    // read them (MQTT 3.1.1 has no other way to refuse). Counted also for wait::none.
+    std::uint64_t messages_refused = 0;
 };
 
 enum class connection_state { connected, disconnected, reconnecting };
