@@ -141,7 +141,7 @@ void engine::process_events() {
             }
             break;
         case core::event_type::pingresp:
-            ++pings_answered_;
+            if (++pings_answered_ == probe_barrier_) barrier_answered_at_ = now();
             for (auto& p : ping_waiters_) p->set();
             ping_waiters_.clear();
             break;
@@ -160,11 +160,14 @@ void engine::process_events() {
             if (flight* found = flights_.find(e.packet_id)) {
                 flight& f = *found;
                 const bool is_probe = probe_.probing() && e.packet_id == probe_.probe();
-                if (is_probe) write_probe_barrier();
+                if (is_probe) probe_barrier_ = write_probe_ping();
                 if (f.is_publish) core::mark_dup(f.bytes);  // [MQTT-3.3.1-1]
                 append(f.bytes);
                 if (f.sent && !f.sent->done()) watch_sent(f.sent, e.packet_id);
-                if (is_probe) probe_end_ = appended_;
+                if (is_probe) {
+                    probe_end_ = appended_;
+                    probe_tail_ = write_probe_ping();
+                }
             }
             break;
         case core::event_type::error:

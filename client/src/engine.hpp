@@ -126,7 +126,7 @@ private:
     void after_link_ended(std::error_code ec);
     void on_publish_acknowledged(std::uint16_t packet_id);
     void fail_refused(std::uint16_t packet_id);
-    void write_probe_barrier();
+    std::uint32_t write_probe_ping();
     void grow_inbound_qos2();
     void on_connack(const core::event& e);
     void dispatch(const core::event& e);
@@ -246,12 +246,17 @@ private:
     std::vector<std::uint16_t> held_resends_;  // while probing: resends waiting for the probe
     std::uint64_t probe_end_ = 0;  // the byte count at which this connection's probe is written; 0: not sent
     // PINGREQs written and PINGRESPs read on this connection (answered in order), and the
-    // PINGREQ written just ahead of the probe (0: none): its PINGRESP shows that the server
-    // read everything before the probe, so that a close after it can be laid at the probe's
-    // door and not at a link cut before the server got that far.
+    // PINGREQs written just ahead of the probe and just after it (0: none). The first one's
+    // PINGRESP shows that the server read everything before the probe; the second one's that
+    // it read the probe and went on. A close can be laid at the probe's door only between
+    // the two: not at a link cut before the server got that far (a flapping network, a busy
+    // broker), nor at a server that read the probe and merely left it unanswered.
     std::uint32_t pings_written_ = 0;
     std::uint32_t pings_answered_ = 0;
     std::uint32_t probe_barrier_ = 0;
+    std::uint32_t probe_tail_ = 0;
+    core::millis barrier_answered_at_ = 0;  // when the PINGREQ ahead of the probe was answered
+    core::millis link_failed_at_ = 0;       // when this connection's failure was seen
     message_queue queue_;
     subscription_table subscriptions_;
     std::vector<pending_unsubscribe> pending_unsubscribes_;

@@ -28,6 +28,7 @@ void engine::io_finished() {
 void engine::fail_connection(std::error_code ec) {
     if (link_failed_) return;
     link_failed_ = true;
+    link_failed_at_ = now();
     link_error_ = ec;
     session_.connection_lost();
     drop_pending_acks();  // the server sends those messages again (engine_ack.cpp)

@@ -6,13 +6,13 @@
 // goes either.
 //
 // After the server closed a connection with publishes unacknowledged, the next connection
-// probes: only the oldest unacknowledged publish is sent, alone, behind a PINGREQ, and the
-// others wait until it is acknowledged. When the server closes the link `strikes` times
-// after answering that PINGREQ (it had read everything before the probe) and before
-// acknowledging the probe, the probe is refused: the engine fails it (errc::publish_refused)
-// and the next oldest becomes the probe. A link that merely flapped costs one round trip
-// at a window of one; a cut can pass for a refusal only if it falls, `strikes` times in a
-// row, between the server's PINGRESP and its acknowledgement of the probe.
+// probes: only the oldest unacknowledged publish is sent, alone, between two PINGREQs, and
+// the others wait until it is acknowledged. When the server closes the link `strikes`
+// times in a row at once after answering the first PINGREQ (it had read everything before
+// the probe) and before answering the second or acknowledging the probe, the probe is
+// refused: the engine fails it (errc::publish_refused) and the next oldest becomes the
+// probe. A link that merely flapped costs one round trip at a window of one; a cut passes
+// for a refusal only if it falls, `strikes` times running, inside those few milliseconds.
 
 #include <cstddef>
 #include <cstdint>
@@ -21,7 +21,10 @@ namespace tether::client::detail {
 
 class refusal_probe {
 public:
-    static constexpr unsigned strikes = 3;
+    static constexpr unsigned strikes = 3;  // in a row: a probing connection that ends otherwise starts again
+    // A close counts only this soon after the PINGRESP ahead of the probe: a server refusing
+    // it closes as it reads it (NATS, AWS IoT), right behind that PINGRESP.
+    static constexpr std::uint32_t close_within_ms = 25;
 
     [[nodiscard]] bool probing() const noexcept { return probing_; }
     [[nodiscard]] std::uint16_t probe() const noexcept { return probe_; }  // 0: none chosen yet
@@ -38,7 +41,11 @@ public:
             strikes_ = 0;
             return 0;
         }
-        if (probe_ == 0 || !server_closed || !probe_in_flight) return 0;
+        if (probe_ == 0) return 0;
+        if (!server_closed || !probe_in_flight) {
+            strikes_ = 0;  // in a row only: this connection ended for another reason
+            return 0;
+        }
         if (++strikes_ < strikes) return 0;
         const std::uint16_t refused = probe_;
         probe_ = 0;  // the next oldest is the next probe

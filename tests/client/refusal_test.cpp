@@ -7,6 +7,7 @@
 
 #include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 #include <exception>
 #include <functional>
@@ -109,12 +110,15 @@ TEST(RefusalProbe, ALinkClosedWithOnlyAPubrelToResendDoesNotStallPublishing) {
 
 // Answers as a broker with a persistent session would (CONNACK with the session present
 // from the second connection, PUBACK, PUBREC, PUBCOMP, PINGRESP), except where `decide`
-// says to close the link instead of answering a packet (and everything after it).
+// says otherwise for a packet.
+enum class act { answer, leave_unanswered, close, answer_then_close, stall_then_close };
+
 class policy_broker {
 public:
-    // connection (from 1), packet type, topic of a PUBLISH: true to close the link there.
-    using close_at = std::function<bool(int, std::uint8_t, std::string_view)>;
-    policy_broker(asio::io_context& io, close_at decide)
+    // Given the connection (from 1), the packet's number on it (CONNECT is 1), its type and
+    // a PUBLISH's topic: what to do.
+    using policy = std::function<act(int, int, std::uint8_t, std::string_view)>;
+    policy_broker(asio::io_context& io, policy decide)
         : acceptor_(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), decide_(std::move(decide)) {
         asio::co_spawn(io, serve(), asio::detached);
     }
@@ -133,6 +137,7 @@ private:
     asio::awaitable<void> talk(asio::ip::tcp::socket s, int n) {
         std::vector<std::uint8_t> in;
         std::array<std::uint8_t, 4096> buf{};
+        int count = 0;
         for (;;) {
             auto [ec, got] = co_await s.async_read_some(asio::buffer(buf), detail::use_tuple);
             if (ec) co_return;
@@ -146,10 +151,16 @@ private:
                     topic_size = (std::size_t{in[2]} << 8) | in[3];
                     topic = {reinterpret_cast<const char*>(in.data() + 4), topic_size};
                 }
-                if (decide_(n, type, topic)) co_return;  // closed: the socket goes with the frame
+                const act what = decide_(n, ++count, type, topic);
+                if (what == act::close) co_return;  // closed: the socket goes with the frame
+                if (what == act::stall_then_close) {  // reads nothing more, answers nothing
+                    asio::steady_timer stall(s.get_executor(), 300ms);
+                    co_await stall.async_wait(detail::use_tuple);
+                    co_return;
+                }
                 std::vector<std::uint8_t> reply;
                 if (type == 1) reply = {0x20, 0x02, static_cast<std::uint8_t>(n > 1 ? 1 : 0), 0x00};
-                if (type == 3 && qos != 0) {
+                if (type == 3 && qos != 0 && what != act::leave_unanswered) {
                     acked.emplace_back(topic);
                     reply = {static_cast<std::uint8_t>(qos == 1 ? 0x40 : 0x50), 0x02, in[4 + topic_size],
                              in[5 + topic_size]};
@@ -158,11 +169,12 @@ private:
                 if (type == 12) reply = {0xD0, 0x00};
                 in.erase(in.begin(), in.begin() + static_cast<long>(size));
                 if (!reply.empty()) co_await asio::async_write(s, asio::buffer(reply), detail::use_tuple);
+                if (what == act::answer_then_close) co_return;
             }
         }
     }
     asio::ip::tcp::acceptor acceptor_;
-    close_at decide_;
+    policy decide_;
 };
 
 options persistent_fast_reconnect(std::uint16_t port) {
@@ -182,10 +194,10 @@ TEST(RefusalProbe, LinksCutBeforeTheServerReadTheProbeDoNotRefuseIt) {
     run_coro(
         [&](asio::io_context& io) -> asio::awaitable<void> {
             // Connection 1 closes at the PUBLISH; 2 to 6 close at the first packet after
-            // CONNACK, whatever it is (the barrier PINGREQ is never answered).
-            policy_broker broker(io, [](int n, std::uint8_t type, std::string_view) {
-                if (n == 1) return type == 3;
-                return n <= 6 && type != 1;
+            // CONNECT, whatever it is (the PINGREQ ahead of the probe is never answered).
+            policy_broker broker(io, [](int n, int count, std::uint8_t type, std::string_view) {
+                if (n == 1) return type == 3 ? act::close : act::answer;
+                return n <= 6 && count == 2 ? act::close : act::answer;
             });
             client c(io.get_executor(), persistent_fast_reconnect(broker.port()));
             CO_ASSERT(!(co_await c.connect()));
@@ -198,14 +210,65 @@ TEST(RefusalProbe, LinksCutBeforeTheServerReadTheProbeDoNotRefuseIt) {
         20s);
 }
 
+// A server that reads the probe and goes on without answering it (mosquitto, busy, leaves a
+// resent QoS 2 PUBLISH unanswered for a while), its links cut soon after: it answered the
+// PINGREQ behind the probe, so it did not close over the probe, and nothing is refused.
+// With only the PINGREQ ahead of the probe, three such cuts failed the message (seen under
+// random cuts of both links through mosquitto: 1-2 QoS 2 lines of 20,000 refused).
+TEST(RefusalProbe, AServerThatReadTheProbeAndWentOnIsNotRefusingIt) {
+    run_coro(
+        [&](asio::io_context& io) -> asio::awaitable<void> {
+            // Connection 1 closes at the PUBLISH; 2 to 6 leave it unanswered and close after
+            // answering the PINGREQ behind it (the fourth packet: CONNECT, PINGREQ, PUBLISH).
+            policy_broker broker(io, [](int n, int count, std::uint8_t type, std::string_view) {
+                if (n == 1) return type == 3 ? act::close : act::answer;
+                if (n > 6) return act::answer;
+                if (type == 3) return act::leave_unanswered;
+                return count == 4 ? act::answer_then_close : act::answer;
+            });
+            client c(io.get_executor(), persistent_fast_reconnect(broker.port()));
+            CO_ASSERT(!(co_await c.connect()));
+            const auto ec = co_await c.publish("t", "kept", qos::at_least_once, wait::ack);
+            EXPECT_FALSE(ec) << ec.message();
+            EXPECT_EQ(broker.acked, (std::vector<std::string>{"t"}));
+            EXPECT_EQ(broker.connections, 7);
+            EXPECT_EQ(c.stats().messages_refused, 0u);
+        },
+        20s);
+}
+
+// A server that answers the PINGREQ ahead of the probe and then stalls (reads and answers
+// nothing more), its links cut a while later: a server refusing the probe closes as it
+// reads it, so these closes are no strikes. (mosquitto, busy, held back its PUBREC for a
+// resent QoS 2 PUBLISH and everything after it longer than links cut every 40-160 ms
+// lived, three links running: the message was failed as refused.) A busier machine only
+// makes the close later.
+TEST(RefusalProbe, AServerThatStallsAtTheProbeAndIsCutLaterIsNotRefusingIt) {
+    run_coro(
+        [&](asio::io_context& io) -> asio::awaitable<void> {
+            policy_broker broker(io, [](int n, int count, std::uint8_t type, std::string_view) {
+                if (n == 1) return type == 3 ? act::close : act::answer;
+                if (n > 5) return act::answer;
+                return count == 3 ? act::stall_then_close : act::answer;  // CONNECT, PINGREQ, PUBLISH
+            });
+            client c(io.get_executor(), persistent_fast_reconnect(broker.port()));
+            CO_ASSERT(!(co_await c.connect()));
+            const auto ec = co_await c.publish("t", "kept", qos::at_least_once, wait::ack);
+            EXPECT_FALSE(ec) << ec.message();
+            EXPECT_EQ(broker.acked, (std::vector<std::string>{"t"}));
+            EXPECT_EQ(c.stats().messages_refused, 0u);
+        },
+        20s);
+}
+
 // A server that refuses a message by closing the link when it reads it, every time, and
 // answers everything else: the PINGREQ ahead of the probe is answered, the probe is
 // refused after three such closes, and the message behind it goes.
 TEST(RefusalProbe, AServerThatClosesAtAMessageEveryTimeRefusesItAfterThreeProbes) {
     run_coro(
         [&](asio::io_context& io) -> asio::awaitable<void> {
-            policy_broker broker(io, [](int, std::uint8_t type, std::string_view topic) {
-                return type == 3 && topic == "forbidden";
+            policy_broker broker(io, [](int, int, std::uint8_t type, std::string_view topic) {
+                return type == 3 && topic == "forbidden" ? act::close : act::answer;
             });
             client c(io.get_executor(), persistent_fast_reconnect(broker.port()));
             CO_ASSERT(!(co_await c.connect()));
@@ -221,7 +284,9 @@ TEST(RefusalProbe, AServerThatClosesAtAMessageEveryTimeRefusesItAfterThreeProbes
             CO_ASSERT(co_await eventually([&] { return heard; }));
             EXPECT_EQ(refused, errc::publish_refused);
             EXPECT_EQ(broker.acked, (std::vector<std::string>{"allowed"}));
-            EXPECT_EQ(broker.connections, 5);  // the first, then three probes, then the one that lasts
+            // The first, three probes, the one that lasts (more if a busy machine delayed a
+            // close past the refusal's few milliseconds: then that probe starts again).
+            EXPECT_GE(broker.connections, 5);
             EXPECT_EQ(c.stats().messages_refused, 1u);
         },
         20s);

@@ -229,13 +229,18 @@ TEST(Review, AProbeStrikesOnlyWhenItWentAlone) {
         CO_ASSERT(co_await eventually([&] { return outcome.has_value(); }));
         EXPECT_FALSE(*outcome) << outcome->message();
         CO_ASSERT(co_await eventually([&] { return server.connections >= 4 && c.is_connected(); }));
-        // On the second connection the probe went alone (behind its barrier PINGREQ); the
-        // SUBSCRIBE after its PUBACK.
+        // On the second connection the probe went alone, between its two PINGREQs (the
+        // second releases its PUBACK here); the SUBSCRIBE after that PUBACK. (The test's own
+        // PINGREQ may come before or after the SUBSCRIBE: left out.)
         std::vector<std::uint8_t> order;
         for (const auto& p : server.seen) {
             if (p.connection == 2 && p.type != 1) order.push_back(p.type);
         }
-        EXPECT_EQ(order, (std::vector<std::uint8_t>{12, test::publish_type, 12, test::subscribe_type}));
+        CO_ASSERT(order.size() >= 4);
+        EXPECT_EQ(std::vector<std::uint8_t>(order.begin(), order.begin() + 3),
+                  (std::vector<std::uint8_t>{12, test::publish_type, 12}));
+        std::erase(order, std::uint8_t{12});
+        EXPECT_EQ(order, (std::vector<std::uint8_t>{test::publish_type, test::subscribe_type}));
     });
 }
 
@@ -260,8 +265,12 @@ TEST(Review, WhileProbingTheOtherResendsWaitForTheProbesAcknowledgement) {
         for (const auto& p : server.seen) {
             if (p.connection == 2 && (p.type == test::publish_type || p.type == 12)) order.push_back(p.id);
         }
-        // The probe behind its barrier PINGREQ, the test's ping, then the other two.
-        EXPECT_EQ(order, (std::vector<std::uint16_t>{0, ids[0], 0, ids[1], ids[2], 0}));
+        // The probe between its two PINGREQs (the second releases its PUBACK here), then the
+        // other two in order; the test's PINGREQs fall where they may.
+        CO_ASSERT(order.size() >= 5);
+        EXPECT_EQ(std::vector<std::uint16_t>(order.begin(), order.begin() + 3), (std::vector<std::uint16_t>{0, ids[0], 0}));
+        std::erase(order, std::uint16_t{0});
+        EXPECT_EQ(order, (std::vector<std::uint16_t>{ids[0], ids[1], ids[2]}));
     });
 }
 
