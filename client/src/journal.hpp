@@ -142,6 +142,12 @@ public:
 
     // For tests: stops a compaction as a crash would, leaving DIR/journal.tmp behind.
     void abandon_compaction_for_test() noexcept;
+    // For tests: writes every later record with pwritev, as on a file system where
+    // mapping_is_safe_on says no (btrfs, ZFS, NFS: none can be mounted in a test).
+    void write_without_mapping_for_test() noexcept {
+        unmap();
+        no_map_ = true;
+    }
 
 private:
     // Writes the record whose body's first `fixed` bytes the caller put in buf_ after the
