@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,6 +46,14 @@ void* operator new(std::size_t n) {
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+// Counts fallocate calls (the full-disk cost test): the journal, linked statically into
+// this program, calls this one, which does what the C library's does.
+static std::atomic<long> fallocates{0};
+extern "C" int fallocate(int fd, int mode, off_t offset, off_t len) {
+    ++fallocates;
+    return static_cast<int>(::syscall(SYS_fallocate, fd, mode, offset, len));
+}
 
 namespace {
 
@@ -773,6 +782,36 @@ TEST(Journal, AFullDiskRefusesTheMessageAndKeepsEveryAcceptedOne) {
     ASSERT_FALSE(ec) << ec.message();
     EXPECT_EQ(rec.bytes_cut, 0u);
     EXPECT_EQ(rec.outbound.size(), static_cast<std::size_t>(accepted));
+}
+
+// A full disk stays full for many records: each publish still gets its clear ENOSPC, but
+// the reservation of the window is asked for once, not again for every record (the cost
+// was one failed fallocate per record; time only, never correctness).
+TEST(Journal, AFullDiskCostsOneFailedReservationPerWindowNotOnePerRecord) {
+    temp_dir d;
+    tmpfs disk(d.str(), "size=64k");
+    if (!disk.mounted) GTEST_SKIP() << "mounting a tmpfs is not permitted here: " << std::strerror(errno);
+    journal j;
+    journal_recovery rec;
+    ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+    const std::vector<std::uint8_t> payload(1000, 'x');
+    fallocates = 0;
+    std::error_code ec;
+    std::size_t accepted = 0;
+    for (int i = 0; i < 1000 && !ec; ++i) {
+        std::uint64_t seq = 0;
+        ec = j.append_publish(qos::at_least_once, false, "t", payload, seq);
+        if (!ec) ++accepted;
+    }
+    ASSERT_EQ(ec, std::errc::no_space_on_device) << ec.message();
+    for (int i = 0; i < 50; ++i) {
+        std::uint64_t seq = 0;
+        EXPECT_EQ(j.append_publish(qos::at_least_once, false, "t", payload, seq), std::errc::no_space_on_device);
+    }
+    EXPECT_GT(accepted, 10u);
+    // 64 KiB of records lie in one 1 MiB window: one refused reservation in all.
+    EXPECT_EQ(fallocates.load(), 1) << "for " << accepted << " records accepted and 51 refused";
+    EXPECT_EQ(j.live_count(), accepted);
 }
 
 TEST(Journal, AReadOnlyDirectoryGivesAClearError) {
