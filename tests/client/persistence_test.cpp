@@ -383,6 +383,46 @@ TEST(Persistence, FortyMessagesPastPubrecComeBackAsTheirPubrelsIntoAWindowOfOne)
     EXPECT_TRUE(read_journal(dir.path, "forty").outbound.empty());
 }
 
+// The same restart into a smaller window with a clean session: the server has forgotten
+// everything, so every message that had an id goes again as a PUBLISH under it (DESIGN.md:
+// those past PUBREC too, never a lone PUBREL the server no longer knows) — all of them at
+// the CONNACK, past the window. A QoS 2 one past PUBREC may then arrive twice; none is lost.
+TEST(Persistence, AfterARestartWithACleanSessionEveryMessageWithAnIdGoesAgainAsAPublishUnderIt) {
+    temp_dir dir;
+    std::vector<std::uint16_t> first_ids, second_ids, second_pubrels;
+    std::vector<std::string> qos2;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        test::scripted_server server(io);
+        server.strict_qos2 = true;
+        server.pubcomp_from = 2;  // the first run gets no PUBCOMP
+        {
+            client c(io.get_executor(), run_of(server, "clean", dir, 4));
+            CO_ASSERT(!co_await c.connect());
+            CO_ASSERT(!c.publish_now("c/t", "p1", qos::exactly_once));
+            CO_ASSERT(!c.publish_now("c/t", "p2", qos::exactly_once));
+            CO_ASSERT(co_await eventually([&] { return server.ids(1, test::pubrel).size() == 2; }));
+            server.ack_publishes_at_ping = true;  // p3 and p4 get no PUBREC
+            CO_ASSERT(!c.publish_now("c/t", "p3", qos::exactly_once));
+            CO_ASSERT(!c.publish_now("c/t", "p4", qos::exactly_once));
+            CO_ASSERT(co_await eventually([&] { return server.ids(1, test::publish_type).size() == 4; }));
+        }  // p1, p2 past PUBREC (delivered); p3, p4 sent
+        first_ids = server.ids(1, test::publish_type);
+        server.ack_publishes_at_ping = false;
+        options o = run_of(server, "clean", dir, 1);
+        o.clean_session = true;
+        client c(io.get_executor(), o);
+        CO_ASSERT(!co_await c.connect());
+        CO_ASSERT(co_await eventually([&] { return c.in_flight() == 0 && c.queued() == 0; }));
+        CO_ASSERT(!co_await c.ping());
+        second_ids = server.ids(2, test::publish_type);
+        qos2 = delivered_at(server, 2);
+    });
+    EXPECT_EQ(second_ids, first_ids);  // all four at once, under their ids, as PUBLISH
+    // p1 and p2 twice (the server forgot it had them), p3 and p4 once; none lost.
+    EXPECT_EQ(qos2, (std::vector<std::string>{"p1", "p2", "p1", "p2", "p3", "p4"}));
+    EXPECT_TRUE(read_journal(dir.path, "clean").outbound.empty());
+}
+
 TEST(Persistence, AcceptedMessagesAreJournaledBeforePublishReturnsAndQos0IsNot) {
     mosquitto_broker broker(unlimited_inflight);
     temp_dir dir;
