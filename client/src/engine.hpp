@@ -163,6 +163,9 @@ private:
     // The durable outbox (engine_journal.cpp). open_journal() (in connect()) puts back what
     // the journal holds; the others keep it current, and do nothing when persistence is off.
     std::error_code open_journal();
+    // One recovered message back into the session and the flight table with its packet
+    // id; false (nothing changed) when it cannot be, and it goes by the queue.
+    [[nodiscard]] bool restore_flight(const recovered_message& m);
     void close_journal();
     std::error_code journal_publish(std::string_view topic, std::span<const std::uint8_t> payload, core::qos q,
                                     bool retain, std::uint64_t& seq);

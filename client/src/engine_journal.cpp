@@ -1,7 +1,7 @@
 // The durable outbox (options::persistence, docs/PERSISTENCE.md): the journal opened by
-// connect() and what it held put back — messages that had a packet id into the session
-// and the flight table, to be resent at CONNACK with that id (PUBREL past PUBREC), the
-// rest at the head of the offline queue — and the records that keep it current as
+// connect() and what it held put back — every message that had a packet id into the
+// session and the flight table, to be resent at CONNACK with that id (PUBREL past PUBREC)
+// even past a smaller window, the rest at the head of the offline queue — and the records that keep it current as
 // messages move: accepted, in the window, past PUBREC, gone.
 //
 // A journal write that fails before a message is accepted refuses the message. One that
@@ -33,12 +33,25 @@ std::error_code engine::open_journal() {
     }
     for (const std::uint16_t id : rec.inbound) (void)session_.restore_inbound_qos2(id);
 
-    // Messages that were in the window go back into it with their packet ids, in order,
-    // while they form the oldest run and fit the window; from the first that does not,
-    // all go to the queue, in order, and get fresh ids when sent.
-    bool to_queue = false;
+    // Every message that had a packet id goes back into the session with it, in order,
+    // however many there are and whatever the window is now: the server may hold that id
+    // for it (a QoS 2 one awaiting PUBREL [MQTT-4.3.3-2]), so it is resent under that id
+    // [MQTT-4.4.0-1] and the id goes to no other message until it is acknowledged. A
+    // smaller window than the last run's limits only new ids: none is taken until fewer
+    // than `window` are in flight. Messages without an id go to the queue, in order, and
+    // get fresh ids when sent, after the resends.
+    std::size_t bound = 0;
+    for (const recovered_message& m : rec.outbound) bound += m.packet_id != 0 ? 1 : 0;
+    // Room for them all beside what the session holds, and the slots kept for SUBSCRIBE
+    // and UNSUBSCRIBE beside the window (the difference of the initial size).
+    const std::size_t needed = session_.in_flight() + bound + (out_slots_.size() - opts_.window);
+    if (needed > out_slots_.size()) {
+        std::vector<core::outbound_slot> bigger(needed);
+        // The session views `bigger`'s storage, which the move hands to out_slots_.
+        if (session_.rebind_outbound(bigger)) out_slots_ = std::move(bigger);
+    }
     for (recovered_message& m : rec.outbound) {
-        if (!to_queue && m.packet_id != 0) {
+        if (m.packet_id != 0) {
             if (flight* kept = flights_.find(m.packet_id); kept != nullptr && kept->is_publish) {
                 // Still here from this engine's last connection (past PUBREC, kept at the
                 // stop with its session slot): the same message, whose PUBREL the session
@@ -49,31 +62,35 @@ std::error_code engine::open_journal() {
             // A session slot with no flight (none sends anything for it) gives way to the
             // message; for an id not in use this does nothing.
             (void)session_.abandon_outbound(m.packet_id);
+            if (restore_flight(m)) continue;
         }
-        if (!to_queue && m.packet_id != 0 && session_.publishes_in_flight() < opts_.window &&
-            session_.restore_publish(m.packet_id, m.qos, m.released) == core::error::none) {
-            const core::publish_packet p{.topic = m.topic,
-                                         .payload = m.payload,
-                                         .qos = m.qos,
-                                         .retain = m.retain,
-                                         .dup = true,  // it may have gone out before [MQTT-3.3.1-1]
-                                         .packet_id = m.packet_id};
-            flight& f = flights_.insert(m.packet_id);
-            f.is_publish = true;
-            f.seq = m.seq;
-            f.released = m.released;  // kept, and its PUBREL sent, if a connect() fails
-            f.bytes.resize(core::publish_size(p));
-            if (core::encode_publish(p, f.bytes).err == core::error::none) continue;
-            // The journal checked topic and sizes, so this does not happen; if it did, the
-            // message goes by the queue, whose encoder refuses it visibly.
-            flights_.erase(m.packet_id);
-            (void)session_.abandon_outbound(m.packet_id);
-        }
-        to_queue = true;
         queue_.push(m.topic, m.payload, m.qos, m.retain, nullptr, nullptr, m.seq);
     }
     journal_ = std::move(j);
     return {};
+}
+
+bool engine::restore_flight(const recovered_message& m) {
+    // Fails only when the session has no slot left for it (open_journal made room) or
+    // the encoder refuses what the journal checked: then it goes by the queue, whose
+    // encoder refuses it visibly, and its id may later pass to another message, which
+    // the journal allows (bind_id takes a stale id over).
+    if (session_.restore_publish(m.packet_id, m.qos, m.released) != core::error::none) return false;
+    const core::publish_packet p{.topic = m.topic,
+                                 .payload = m.payload,
+                                 .qos = m.qos,
+                                 .retain = m.retain,
+                                 .dup = true,  // it may have gone out before [MQTT-3.3.1-1]
+                                 .packet_id = m.packet_id};
+    flight& f = flights_.insert(m.packet_id);
+    f.is_publish = true;
+    f.seq = m.seq;
+    f.released = m.released;  // kept, and its PUBREL sent, if a connect() fails
+    f.bytes.resize(core::publish_size(p));
+    if (core::encode_publish(p, f.bytes).err == core::error::none) return true;
+    flights_.erase(m.packet_id);
+    (void)session_.abandon_outbound(m.packet_id);
+    return false;
 }
 
 void engine::close_journal() {

@@ -225,6 +225,7 @@ std::error_code journal::open(const std::string& dir, std::string_view client_id
     fd_ = fd;
     end_ = r.valid_end;
     cap_ = r.valid_end;
+    unreserved_end_ = 0;
     struct statfs fs {};
     no_map_ = ::fstatfs(fd, &fs) != 0 || !mapping_is_safe_on(static_cast<long>(fs.f_type));
     broken_ = false;
@@ -313,6 +314,10 @@ bool journal::map_for(std::uint64_t end, std::size_t n) noexcept {
     const std::uint64_t at = end / page * page;
     const std::size_t len = window;
     if (at + len > cap_) {
+        // This window was refused already: a full disk stays full for many records, and
+        // each would pay a failed fallocate to learn it. Asked again once records pass
+        // the refused window's end (pwritev wrote them: there was room after all).
+        if (end + n <= unreserved_end_) return false;
         // Reserved, not only sized: a page of a sparse file would find the disk full when
         // first touched, and say so with SIGBUS. fallocate says ENOSPC instead, and the
         // record then goes by pwritev, which refuses it cleanly if it does not fit.
@@ -322,6 +327,7 @@ bool journal::map_for(std::uint64_t end, std::size_t n) noexcept {
         }
         if (r != 0) {
             if (errno == EOPNOTSUPP || errno == ENOSYS) no_map_ = true;
+            unreserved_end_ = at + len;
             // A failed reservation may have extended the file part of the way.
             struct stat st {};
             if (::fstat(fd_, &st) == 0) cap_ = std::max(cap_, static_cast<std::uint64_t>(st.st_size));
@@ -628,6 +634,7 @@ std::error_code journal::finish_compaction() {
     fd_ = std::exchange(tmp_fd_, -1);
     end_ = tmp_end_;
     cap_ = tmp_end_;
+    unreserved_end_ = 0;  // offsets of another file
     state_.for_each([](journal_entry& e) { e.offset = e.new_offset; });
     state_.squeeze();
     dirty_ = false;

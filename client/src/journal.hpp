@@ -142,6 +142,12 @@ public:
 
     // For tests: stops a compaction as a crash would, leaving DIR/journal.tmp behind.
     void abandon_compaction_for_test() noexcept;
+    // For tests: writes every later record with pwritev, as on a file system where
+    // mapping_is_safe_on says no (btrfs, ZFS, NFS: none can be mounted in a test).
+    void write_without_mapping_for_test() noexcept {
+        unmap();
+        no_map_ = true;
+    }
 
 private:
     // Writes the record whose body's first `fixed` bytes the caller put in buf_ after the
@@ -186,6 +192,10 @@ private:
     std::size_t map_len_ = 0;
     std::uint64_t cap_ = 0;     // the file's size
     bool no_map_ = false;       // the file system cannot reserve space (or not for mapped writes): pwritev only
+    // The end of the last window fallocate refused (ENOSPC): records before it go by
+    // pwritev without asking again, so that a full disk costs one failed fallocate per
+    // window, not one per record.
+    std::uint64_t unreserved_end_ = 0;
     std::uint64_t compaction_floor_ = std::uint64_t{4} << 20;
     // The compaction under way: its file, its end, and the first seq not yet copied.
     // What is staged counts in tmp_end_ already; it reaches the file at each step's end.

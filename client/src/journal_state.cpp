@@ -59,9 +59,12 @@ bool journal_state::bind(std::uint64_t seq, std::uint16_t packet_id) noexcept {
     journal_entry* e = find(seq);
     if (e == nullptr || packet_id == 0) return false;
     if (seq_by_id_.empty()) seq_by_id_.assign(65'536, 0);
-    // An id still bound to another message is stale: the client gives an id only to one
-    // message at a time, so the other went back to the queue (a restart with a smaller
-    // window) or its removal was never written. It loses the id, and its PUBREC with it.
+    // An id still bound to another message is stale: the client gives an id to one message
+    // at a time, and a restart puts every bound message back under its id, so the other's
+    // removal (or its bind to a newer id) failed to be written — or the file comes from a
+    // tether before 2026-11-27, which sent such messages from the queue. It loses the id,
+    // and its PUBREC with it: without the id no PUBREL can name it, so it goes again as a
+    // PUBLISH (a duplicate at worst, never a loss).
     if (const std::uint64_t holder = seq_by_id_[packet_id]; holder != 0 && holder != seq) {
         if (journal_entry* other = find(holder)) {
             other->packet_id = 0;

@@ -1,8 +1,9 @@
 // The session's restore: puts back, between connections, what a client's durable outbox
-// kept across a restart (session.hpp, restore_publish and restore_inbound_qos2). In a file
-// of its own so that a device without a durable outbox does not link it: a static library
-// brings in an object only when something calls into it (scripts/footprint.sh counts it
-// apart from the protocol core).
+// kept across a restart (session.hpp: restore_publish, restore_inbound_qos2, and
+// rebind_outbound, which makes room for them). In a file of its own so that a device
+// without a durable outbox does not link it: a static library brings in an object only
+// when something calls into it (scripts/footprint.sh counts it apart from the protocol
+// core).
 
 #include "slot_state.hpp"
 #include "tether/core/session.hpp"
@@ -33,6 +34,15 @@ error session::restore_inbound_qos2(std::uint16_t packet_id) noexcept {
     if (in_count_ == inbound_qos2_capacity()) return error::inbound_qos2_full;
     inbound_add(packet_id);
     return error::none;
+}
+
+bool session::rebind_outbound(std::span<outbound_slot> slots) noexcept {
+    if (link_ != link::down || slots.size() < out_count_) return false;
+    // Oldest first from the start of the new ring: the order of resending stays.
+    for (std::size_t i = 0; i < out_count_; ++i) slots[i] = slot_at(i);
+    out_slots_ = slots;
+    out_head_ = 0;
+    return true;
 }
 
 }  // namespace tether::core

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,7 +37,8 @@ struct packet_seen {
 // for, answers PUBREC with PUBREL, and keeps each PUBLISH it sent until it is acknowledged
 // (PUBACK, PUBREC): the next connection of a persistent session gets it again with DUP set,
 // as a broker does. The client's PUBLISHes get PUBACK or PUBREC, its PUBRELs PUBCOMP from
-// connection `pubcomp_from` on.
+// connection `pubcomp_from` on. With strict_qos2 it keeps the client's QoS 2 messages as
+// a broker that holds QoS 2 state strictly does (below).
 class scripted_server {
 public:
     explicit scripted_server(asio::io_context& io)
@@ -108,6 +110,30 @@ public:
     bool release_qos2 = true;  // false: no PUBREL for the PUBRECs of its QoS 2 PUBLISHes
     std::vector<std::string> refuse;  // filters whose SUBSCRIBE is answered 0x80
 
+    // A broker strict about QoS 2 [MQTT-4.3.3-2] (method A of the specification's figure
+    // 4.3): the client's QoS 2 PUBLISH is stored under its packet id and delivered onwards
+    // at PUBREL, which releases the id; a PUBLISH with an id held awaiting PUBREL is
+    // answered PUBREC and not delivered again, whatever it carries. Acks held for a
+    // PINGREQ (ack_publishes_at_ping) die with their connection, as a broker's would.
+    // Off, the server delivers every PUBLISH it gets, QoS 2 included, and keeps no ids.
+    bool strict_qos2 = false;
+    std::vector<std::uint16_t> withhold_pubcomp;  // PUBRELs of these ids get no PUBCOMP
+
+    // What the server delivered onwards from the client, in order: a QoS 0/1 PUBLISH at
+    // each receipt (duplicates included), a QoS 2 one at PUBREL (strict_qos2) or receipt.
+    struct delivery {
+        int connection;
+        int qos;
+        std::uint16_t id;
+        std::string topic;
+        std::string payload;
+    };
+    std::vector<delivery> delivered;
+    // Ids of client PUBLISHes that came while the id was in use for another message (other
+    // topic or payload): an id is in use from the PUBLISH until the server's PUBACK or
+    // PUBCOMP for it [MQTT-2.3.1-2]. A clean session forgets them all.
+    std::vector<std::uint16_t> id_conflicts;
+
 private:
     struct unacked {
         std::uint16_t id;
@@ -116,6 +142,27 @@ private:
 
     void forget(std::uint16_t id) {
         std::erase_if(unacked_, [id](const unacked& u) { return u.id == id; });
+    }
+    struct stored {
+        std::string topic;
+        std::string payload;
+    };
+    // Writes an ack to the client; a PUBACK or PUBCOMP frees the id it names.
+    void write_ack(const std::vector<std::uint8_t>& bytes) {
+        if (bytes[0] == 0x40 || bytes[0] == 0x70) in_use_.erase(static_cast<std::uint16_t>((bytes[2] << 8) | bytes[3]));
+        write(bytes);
+    }
+    // A client PUBLISH of QoS 1/2 with `id`: the id is in use for it until acknowledged.
+    // Strict, a QoS 2 one is stored until PUBREL unless the id is held already (a
+    // duplicate, only answered); otherwise it is delivered now.
+    void receive(int n, int qos, std::uint16_t id, stored m) {
+        const auto [use, fresh] = in_use_.try_emplace(id, m);
+        if (!fresh && (use->second.topic != m.topic || use->second.payload != m.payload)) id_conflicts.push_back(id);
+        if (qos == 2 && strict_qos2) {
+            held_qos2_.try_emplace(id, std::move(m));
+            return;
+        }
+        delivered.push_back({n, qos, id, std::move(m.topic), std::move(m.payload)});
     }
 
     asio::awaitable<void> serve() {
@@ -177,6 +224,8 @@ private:
             seen.push_back(seen_now);
             const bool clean = (body[7] & 0x02) != 0;
             if (clean) unacked_.clear();
+            if (clean) held_qos2_.clear(), in_use_.clear();
+            if (strict_qos2) held_acks_.clear();  // they were the last connection's
             const bool present = !clean && session_present && connections > 1;
             write({0x20, 0x02, static_cast<std::uint8_t>(present ? 1 : 0), 0});
             for (auto& u : unacked_) {
@@ -190,12 +239,18 @@ private:
             const std::size_t topic = id_at(body, 0);
             if (qos != 0) seen_now.id = id_at(body, 2 + topic);
             seen.push_back(seen_now);
+            const std::size_t payload_at = std::min(body.size(), 2 + topic + (qos != 0 ? 2 : 0));
+            stored m{std::string(body.begin() + static_cast<long>(std::min(body.size(), std::size_t{2})),
+                                 body.begin() + static_cast<long>(std::min(body.size(), 2 + topic))),
+                     std::string(body.begin() + static_cast<long>(payload_at), body.end())};
+            if (qos == 0) delivered.push_back({n, 0, 0, std::move(m.topic), std::move(m.payload)});
             if (qos != 0) {
+                receive(n, qos, seen_now.id, std::move(m));
                 auto reply = ack(qos == 1 ? 0x40 : 0x50, seen_now.id);
                 if (ack_publishes_at_ping) {
                     held_acks_.push_back(std::move(reply));
                 } else {
-                    write(reply);
+                    write_ack(reply);
                 }
             }
             return;
@@ -244,11 +299,20 @@ private:
             seen.push_back(seen_now);
             if (type == puback || type == pubrec) forget(seen_now.id);
             if (type == pubrec && release_qos2) write(ack(0x62, seen_now.id));
-            if (type == pubrel && n >= pubcomp_from) write(ack(0x70, seen_now.id));
+            if (type == pubrel) {
+                if (auto held = held_qos2_.find(seen_now.id); held != held_qos2_.end()) {
+                    delivered.push_back({n, 2, seen_now.id, std::move(held->second.topic),
+                                         std::move(held->second.payload)});
+                    held_qos2_.erase(held);
+                }
+                const bool withheld = std::find(withhold_pubcomp.begin(), withhold_pubcomp.end(), seen_now.id) !=
+                                      withhold_pubcomp.end();
+                if (n >= pubcomp_from && !withheld) write_ack(ack(0x70, seen_now.id));
+            }
             return;
         case 12:  // PINGREQ
             seen.push_back(seen_now);
-            for (const auto& held : held_acks_) write(held);
+            for (const auto& held : held_acks_) write_ack(held);
             held_acks_.clear();
             write({0xD0, 0x00});
             return;
@@ -264,6 +328,8 @@ private:
     std::vector<std::pair<std::uint16_t, std::vector<std::uint8_t>>> held_subacks_;
     std::vector<std::vector<std::uint8_t>> held_acks_;
     std::vector<std::uint16_t> held_unsubacks_;
+    std::map<std::uint16_t, stored> held_qos2_;  // strict_qos2: awaiting PUBREL
+    std::map<std::uint16_t, stored> in_use_;     // ids of client PUBLISHes not yet acknowledged
 };
 
 // A persistent session (clean_session false) to a server on `port` that reconnects at

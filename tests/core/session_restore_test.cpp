@@ -100,6 +100,47 @@ TEST(SessionRestore, RefusesWhatCannotBeRestored) {
     EXPECT_EQ(c.s.restore_inbound_qos2(6), error::protocol_violation);
 }
 
+// A restart into a smaller window: every publish the last run had in flight comes back
+// with its id, more than the window and than the slots the session had; rebind_outbound
+// makes room (in order), and the window then limits only new ids.
+TEST(SessionRestore, RebindingMakesRoomForMoreThanTheWindowWhichLimitsOnlyNewIds) {
+    std::array<outbound_slot, 3> few{};
+    std::array<std::uint16_t, 4> inbound{};
+    std::array<std::uint8_t, 256> rx{}, tx{};
+    session s(few, inbound, rx, {.window = 2});
+    ASSERT_EQ(s.restore_publish(10, qos::exactly_once, true), error::none);
+    ASSERT_EQ(s.restore_publish(11, qos::exactly_once, false), error::none);
+    ASSERT_EQ(s.restore_publish(12, qos::at_least_once, false), error::none);
+    EXPECT_EQ(s.restore_publish(13, qos::at_least_once, false), error::packet_ids_exhausted);
+    std::array<outbound_slot, 2> fewer{};
+    EXPECT_FALSE(s.rebind_outbound(fewer));  // three ids in use do not fit two slots
+    std::array<outbound_slot, 8> more{};
+    ASSERT_TRUE(s.rebind_outbound(more));
+    ASSERT_EQ(s.restore_publish(13, qos::at_least_once, false), error::none);
+    EXPECT_EQ(s.publishes_in_flight(), 4u);
+
+    ASSERT_EQ(s.connect({.client_id = "t", .keep_alive_s = 0, .clean_session = false}, tx, 0).err, error::none);
+    EXPECT_FALSE(s.rebind_outbound(few));  // only between connections
+    (void)s.feed(byte_vector{0x20, 0x02, 0x01, 0x00});
+    const std::vector<std::pair<event_type, std::uint16_t>> want{{event_type::connack, 0},
+                                                                 {event_type::resend_pubrel, 10},
+                                                                 {event_type::resend_publish, 11},
+                                                                 {event_type::resend_publish, 12},
+                                                                 {event_type::resend_publish, 13}};
+    EXPECT_EQ(kinds(drain(s, 0)), want);
+    const publish_packet p{.topic = "t", .qos = qos::at_least_once};
+    EXPECT_EQ(s.publish(p, tx, 0).err, error::window_full);  // four in flight, window two
+    (void)s.feed(ack(0x70, 10));
+    (void)s.feed(ack(0x40, 12));
+    (void)drain(s, 0);
+    EXPECT_EQ(s.publish(p, tx, 0).err, error::window_full);  // two: still not fewer
+    (void)s.feed(ack(0x40, 13));
+    (void)drain(s, 0);
+    const auto r = s.publish(p, tx, 0);
+    ASSERT_EQ(r.err, error::none);
+    EXPECT_NE(r.packet_id, 11);  // still in use
+}
+
 TEST(SessionRestore, ARestoredInboundIdIsNotDeliveredAgain) {
     restored_client c;
     ASSERT_EQ(c.s.restore_inbound_qos2(42), error::none);

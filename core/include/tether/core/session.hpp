@@ -152,6 +152,11 @@ public:
     // inbound_qos2_full (grow the table first with rebind_inbound_qos2), protocol_violation
     // (the link is not down).
     [[nodiscard]] error restore_inbound_qos2(std::uint16_t packet_id) noexcept;
+    // Moves the outbound slots, between connections, to other storage, e.g. larger, so
+    // that every PUBLISH an earlier run had in flight can be restored with its packet id
+    // even past a window smaller than it had then. False, changing nothing, if the link
+    // is not down or the ids in use do not fit.
+    bool rebind_outbound(std::span<outbound_slot> slots) noexcept;
 
     // Moves the received QoS 2 ids to other storage, e.g. larger, before the table fills
     // (a full list fails the connection with inbound_qos2_full). False, changing nothing,
