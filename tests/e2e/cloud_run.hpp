@@ -71,6 +71,15 @@ public:
     [[nodiscard]] fs::path dir() const { return root_ / "cloud"; }
     [[nodiscard]] fs::path device_dir() const { return root_ / "device"; }
     [[nodiscard]] std::uint16_t port() const { return port_; }
+    [[nodiscard]] std::uint16_t web_port() const { return web_port_; }
+    // The Device Manager's admin password, as init printed it (shown only then).
+    [[nodiscard]] std::string admin_password() const {
+        const std::string tag = "admin password (shown only now, stored as a hash): ";
+        const auto at = init_out_.find(tag);
+        if (at == std::string::npos) throw std::runtime_error("init printed no admin password");
+        const auto start = at + tag.size();
+        return init_out_.substr(start, init_out_.find('\n', start) - start);
+    }
     [[nodiscard]] const std::string& init_out() const { return init_out_; }
     [[nodiscard]] test::process& process() { return *run_; }
 
@@ -102,6 +111,17 @@ public:
             const int status = w->wait(1ms);
             throw std::runtime_error("worker " + name + " did not start (status " + std::to_string(status) +
                                      "): " + w->err());
+        }
+        return w;
+    }
+
+    // `tether-cloud web DIR` (the Device Manager beside the workers), waiting (up to 60 s)
+    // until it says it is running. Throws with what it wrote when it does not get there.
+    std::unique_ptr<test::process> web() {
+        auto w = std::make_unique<test::process>(std::vector<std::string>{TETHER_CLOUD_BINARY, "web", dir().string()});
+        if (!wait_until([&] { return w->out().find("tether-cloud web running") != std::string::npos; }, 60s)) {
+            const int status = w->wait(1ms);
+            throw std::runtime_error("tether-cloud web did not start (status " + std::to_string(status) + "): " + w->err());
         }
         return w;
     }
