@@ -1,4 +1,5 @@
 #include "storage/change_listener.hpp"
+#include "storage/postgres_text.hpp"
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -11,13 +12,8 @@ namespace tether::cloud::storage {
 
 namespace {
 
-void ignore_notice(void*, const char*) {}
-
-std::string trimmed(const char* message) {
-    std::string s = message ? message : "";
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
-}
+using detail::ignore_notice;
+using detail::trimmed;
 
 constexpr auto first_backoff = std::chrono::milliseconds(200);
 constexpr auto most_backoff = std::chrono::milliseconds(5'000);

@@ -1,4 +1,5 @@
 #include "storage/postgres_connection.hpp"
+#include "storage/postgres_text.hpp"
 
 #include <libpq-fe.h>
 
@@ -12,13 +13,8 @@ namespace tether::cloud::storage {
 
 namespace {
 
-void ignore_notice(void*, const char*) {}
-
-std::string trimmed(const char* message) {
-    std::string s = message ? message : "";
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
-}
+using detail::ignore_notice;
+using detail::trimmed;
 
 // Doubles as the shortest text that reads back as the same double.
 std::string double_text(double d) {

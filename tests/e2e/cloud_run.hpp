@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker.hpp"
+#include "postgres.hpp"
 #include "process.hpp"
 #include "tether/json5/json5.hpp"
 
@@ -146,6 +147,32 @@ private:
     std::uint16_t web_port_;
     std::string init_out_;
     std::unique_ptr<test::process> run_;
+};
+
+// Debian's mosquitto, for a broker started by hand (workers start none).
+inline std::string mosquitto_path() {
+    for (const char* p : {"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/bin/mosquitto"}) {
+        if (::access(p, X_OK) == 0) return p;
+    }
+    throw std::runtime_error("mosquitto is not installed");
+}
+
+// The worker tests' deployment: a private PostgreSQL with a database `database` of its own,
+// the deployment pointed at it, its mosquitto started by hand, and workers w1 and w2
+// running. Throws when any of it does not start.
+struct two_workers {
+    explicit two_workers(const std::string& database) : url(pg.create_database(database)) {
+        c.use_database(url);
+        broker = std::make_unique<test::process>(
+            std::vector<std::string>{mosquitto_path(), "-c", (c.dir() / "broker" / "mosquitto.conf").string()});
+        if (!test::wait_for_port(c.port(), 10s)) throw std::runtime_error("mosquitto did not start: " + broker->err());
+        w1 = c.worker("w1");
+        w2 = c.worker("w2");
+    }
+    test::postgres_server pg;
+    std::string url;
+    cloud_run c;
+    std::unique_ptr<test::process> broker, w1, w2;
 };
 
 }  // namespace tether::e2e

@@ -27,13 +27,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string mosquitto_path() {
-    for (const char* p : {"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/bin/mosquitto"}) {
-        if (::access(p, X_OK) == 0) return p;
-    }
-    throw std::runtime_error("mosquitto is not installed");
-}
-
 // The Store keys of `device` the database holds; empty when it cannot tell (callers wait).
 std::set<std::string> stored_keys(const std::string& url, const std::string& device) {
     std::set<std::string> keys;
@@ -124,14 +117,10 @@ std::map<std::string, json> api_store(const web_client& w, const std::string& de
 }
 
 TEST(WebOnly, BesideTwoWorkersTheDeviceManagerShowsEachStoredWriteLiveEvenWhenAWorkerDies) {
-    test::postgres_server pg;
-    const std::string url = pg.create_database("web_only");
-    cloud_run c;
-    c.use_database(url);
-    test::process broker({mosquitto_path(), "-c", (c.dir() / "broker" / "mosquitto.conf").string()});
-    ASSERT_TRUE(test::wait_for_port(c.port(), 10s)) << broker.err();
-    auto w1 = c.worker("w1");
-    auto w2 = c.worker("w2");
+    two_workers d("web_only");
+    cloud_run& c = d.c;
+    const std::string& url = d.url;
+    auto& w1 = d.w1;
     auto web = c.web();
     const web_client w(c.web_port(), c.admin_password());
     event_reader events(w);
