@@ -3,6 +3,7 @@
 // folder, `tether-cloud run` serving it (it starts its own mosquitto), and a device folder
 // copied from the deployment's kit, driven by `tether device ...`.
 
+#include <libpq-fe.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -155,6 +157,24 @@ inline std::string mosquitto_path() {
         if (::access(p, X_OK) == 0) return p;
     }
     throw std::runtime_error("mosquitto is not installed");
+}
+
+// The Store keys the PostgreSQL database at `url` holds, of `device` or ("") of every
+// device; empty when it cannot tell (callers wait and ask again).
+inline std::set<std::string> stored_keys(const std::string& url, const std::string& device = "") {
+    std::set<std::string> keys;
+    PGconn* c = PQconnectdb(url.c_str());
+    if (PQstatus(c) == CONNECTION_OK) {
+        const char* params[] = {device.c_str()};
+        PGresult* r = PQexecParams(c, "SELECT item_key FROM store_items WHERE $1 = '' OR device_id = $1", 1, nullptr,
+                                   params, nullptr, nullptr, 0);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+            for (int i = 0; i < PQntuples(r); ++i) keys.insert(PQgetvalue(r, i, 0));
+        }
+        PQclear(r);
+    }
+    PQfinish(c);
+    return keys;
 }
 
 // The worker tests' deployment: a private PostgreSQL with a database `database` of its own,

@@ -27,23 +27,6 @@ namespace {
 
 using nlohmann::json;
 
-// The Store keys of `device` the database holds; empty when it cannot tell (callers wait).
-std::set<std::string> stored_keys(const std::string& url, const std::string& device) {
-    std::set<std::string> keys;
-    PGconn* c = PQconnectdb(url.c_str());
-    if (PQstatus(c) == CONNECTION_OK) {
-        const char* params[] = {device.c_str()};
-        PGresult* r = PQexecParams(c, "SELECT item_key FROM store_items WHERE device_id = $1", 1, nullptr, params,
-                                   nullptr, nullptr, 0);
-        if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-            for (int i = 0; i < PQntuples(r); ++i) keys.insert(PQgetvalue(r, i, 0));
-        }
-        PQclear(r);
-    }
-    PQfinish(c);
-    return keys;
-}
-
 // A signed-in client of the Device Manager.
 class web_client {
 public:

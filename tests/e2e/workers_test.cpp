@@ -21,21 +21,6 @@
 namespace tether::e2e {
 namespace {
 
-// The Store keys the database holds; empty when it cannot tell (the caller's wait retries).
-std::set<std::string> stored_keys(const std::string& url) {
-    std::set<std::string> keys;
-    PGconn* c = PQconnectdb(url.c_str());
-    if (PQstatus(c) == CONNECTION_OK) {
-        PGresult* r = PQexec(c, "SELECT item_key FROM store_items");
-        if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-            for (int i = 0; i < PQntuples(r); ++i) keys.insert(PQgetvalue(r, i, 0));
-        }
-        PQclear(r);
-    }
-    PQfinish(c);
-    return keys;
-}
-
 TEST(Workers, TwoWorkersOneKilledMidRunLoseNoAcknowledgedWrite) {
     two_workers d("workers");
     cloud_run& c = d.c;
