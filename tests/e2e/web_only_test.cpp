@@ -2,7 +2,7 @@
 // `tether-cloud web` on one PostgreSQL. A device writes `model`; the web API and its event
 // stream (fed by the workers' NOTIFYs, never by the device topics) show it. One worker is
 // killed with SIGKILL: the writes the other one stores still reach the API and the stream;
-// those the broker holds for the dead one show once it is back.
+// those the broker holds for the dead one show once it is back. Revoke works from it too.
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -156,6 +156,18 @@ TEST(WebOnly, BesideTwoWorkersTheDeviceManagerShowsEachStoredWriteLiveEvenWhenAW
     EXPECT_TRUE(wait_until([&] { return events.has(R"("key":"after)" + std::to_string(later - 1) + "\""); }))
         << events.text();
     std::printf("w2 stored %zu of %d writes while w1 was dead\n", by_w2.size(), later);
+
+    // Revoke from the web process: done in the registry and the CRL file; this broker was
+    // started by hand, not by `run`, so the reply says it must re-read the CRL itself.
+    auto http = w.client();
+    const auto revoked = http.Post("/api/devices/" + thing + "/revoke", {{"Cookie", w.cookie()}}, "{}",
+                                   "application/json");
+    ASSERT_TRUE(revoked);
+    EXPECT_EQ(revoked->status, 200) << revoked->body;
+    EXPECT_NE(revoked->body.find("must re-read the CRL"), std::string::npos) << revoked->body;
+    const json list = w.get("/api/devices");
+    ASSERT_TRUE(list.is_object() && list["devices"].size() == 1) << list.dump();
+    EXPECT_EQ(list["devices"][0].value("revoked", false), true) << list.dump();
 }
 
 }  // namespace
