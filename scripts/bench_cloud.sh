@@ -16,6 +16,10 @@
 # CLOUD_DIR=FOLDER keeps the deployment (SQLite only) and its device identities there, so
 # that a rerun skips provisioning (about 7 ms of the cloud's CPU per device, once):
 #   CLOUD_DIR=/var/tmp/tether-bench DEVICES=10000 bash scripts/bench_cloud.sh
+# For a before/after in one run: CLOUD_BIN=PATH runs another tether-cloud binary (built
+# from another commit), MAX_INFLIGHT=N rewrites the broker's max_inflight_messages (20 is
+# mosquitto's default, which caps each commit batch), ANNOUNCE=false turns off the NOTIFY of
+# live changes (PostgreSQL).
 # PROFILE=1 records the service with perf (perf must be installed) into $PROFILE_OUT
 # (default build/bench-cloud.perf.txt, the top of `perf report`).
 set -euo pipefail
@@ -35,7 +39,9 @@ esac
 
 # shellcheck source=scripts/bench_lib.sh
 source "$(dirname "$0")/bench_lib.sh"
-bench_build tether tether-cloud
+# BUILD_DIR=FOLDER: programs already built there (say a sanitizer build), none built here.
+build=${BUILD_DIR:-build}
+[ -n "${BUILD_DIR:-}" ] || bench_build tether tether-cloud
 ulimit -n "$(ulimit -Hn)"  # inherited by tether-cloud, its mosquitto and the bench
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((devices + 100)) ]; then
   echo "the open-file limit ($(ulimit -n)) is too low for $devices devices" >&2
@@ -51,7 +57,7 @@ if [ -n "${CLOUD_DIR:-}" ]; then
   cloud=$CLOUD_DIR
 fi
 if [ ! -f "$cloud/cloud.json5" ]; then
-  ./build/tools/cloud/tether-cloud init "$cloud" --port "$(free_port)" --web-port "$(free_port)" >"$work/init.log"
+  "$build/tools/cloud/tether-cloud" init "$cloud" --port "$(free_port)" --web-port "$(free_port)" >"$work/init.log"
 fi
 
 if [ "$engine" = postgresql ]; then
@@ -80,7 +86,21 @@ open(path, "w").write(text)
 PY
 fi
 
-./build/tools/cloud/tether-cloud run "$cloud" >"$work/run.log" 2>&1 &
+if [ -n "${MAX_INFLIGHT:-}" ]; then
+  sed -i "s/^max_inflight_messages .*//" "$cloud/broker/mosquitto.conf"
+  echo "max_inflight_messages $MAX_INFLIGHT" >>"$cloud/broker/mosquitto.conf"
+fi
+if [ -n "${ANNOUNCE:-}" ]; then
+  python3 - "$cloud/cloud.json5" "$ANNOUNCE" <<'PY'
+import re, sys
+path, on = sys.argv[1], sys.argv[2]
+text = open(path).read()
+text, n = re.subn(r'("?database"?\s*:\s*\{)', r'\1"announce": %s, ' % on, text, count=1)
+assert n == 1, "no database section in cloud.json5"
+open(path, "w").write(text)
+PY
+fi
+"${CLOUD_BIN:-$build/tools/cloud/tether-cloud}" run "$cloud" >"$work/run.log" 2>&1 &
 cloud_pid=$!
 bench_pids+=("$cloud_pid")
 for _ in $(seq 600); do grep -q "tether-cloud running" "$work/run.log" && break; sleep 0.1; done
@@ -97,7 +117,7 @@ echo "# $devices devices, $rate $kind write(s) a second each (0: as fast as ackn
 args=(--cloud "$cloud" --devices "$devices" --rate "$rate" --duration "$duration" --kind "$kind")
 [ -n "$ceiling" ] && args+=(--ceiling "$ceiling")
 # The identities stay in the scratch folder: a fresh deployment has a fresh CA.
-./build/tools/tether bench devices "${args[@]}" | tee "$work/result"
+"$build/tools/tether" bench devices "${args[@]}" | tee "$work/result"
 
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -n "${PROFILE:-}" ]; then

@@ -7,9 +7,14 @@
 #include "ingest/store_request.hpp"
 #include "ingest/topics.hpp"
 #include "metrics/metric_request.hpp"
+#include "provisioning/broker_config.hpp"
 #include "provisioning/topics.hpp"
 
 namespace tether::cloud::ingest {
+
+static_assert(provisioning::default_max_inflight_messages >= default_batch_limit,
+              "init's broker would cap each batch below the batch limit");
+
 namespace {
 
 std::int64_t ms_since_epoch(std::chrono::system_clock::time_point t) {

@@ -32,6 +32,11 @@
 
 namespace tether::cloud::ingest {
 
+// The most messages in one group-commit batch unless batch_limit() says otherwise. The
+// broker must let at least this many unacknowledged messages through to the service
+// (provisioning/broker_config.hpp: max_inflight_messages), or it caps each batch.
+inline constexpr std::size_t default_batch_limit = 256;
+
 enum class outcome {
     stored,          // a Store write or metric value committed
     answered,        // a read answered (the reply may be null or an error from storage)
@@ -116,7 +121,7 @@ public:
     // storage::database::apply(); nothing of the batch is then stored.
     result<void> flush();
     [[nodiscard]] std::size_t pending() const noexcept { return pending_done_.size(); }
-    // Most messages in one batch (0 counts as 1). Default 256; keep it within the MQTT
+    // Most messages in one batch (0 counts as 1). Default default_batch_limit; keep it within the MQTT
     // client's max_pending_acks.
     void batch_limit(std::size_t n) noexcept { batch_limit_ = n == 0 ? 1 : n; }
     [[nodiscard]] std::size_t batch_limit() const noexcept { return batch_limit_; }
@@ -172,7 +177,7 @@ private:
     pending_batch pending_;
     std::vector<commit_done> pending_done_;
     std::optional<commit_done> done_;  // of the message in hand, while handle() runs
-    std::size_t batch_limit_ = 256;
+    std::size_t batch_limit_ = default_batch_limit;
 };
 
 }  // namespace tether::cloud::ingest

@@ -27,6 +27,13 @@ std::string mosquitto_conf(const broker_settings& s) {
     // slower than the devices). Not 0, "no limit": with it mosquitto 2.0.11 closes a
     // client's link at its second publish that the ACL refuses.
     out << "max_queued_messages 1000000\n";
+    // The cloud service acknowledges a message only once its batch has committed (group
+    // commit, cloud/ingest/service.hpp), so a batch holds at most what mosquitto sends
+    // before it has PUBACKs: max_inflight_messages, 20 by default. At 20 every commit (an
+    // fsync) carried at most 20 writes. The ingest commits up to its batch limit (256) at
+    // once; let that many through. Devices are sent few messages, so their links see no
+    // change.
+    out << "max_inflight_messages " << s.max_inflight_messages << "\n";
     if (!s.persistence_dir.empty()) {
         out << "persistence true\npersistence_location " << s.persistence_dir.string() << "/\n";
     } else {

@@ -3,6 +3,7 @@
 // client certificate of the cloud's CA and takes its CN as the user name, checks the
 // CRL, and an ACL file that lets each identity touch only its own topics.
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -14,6 +15,10 @@ namespace tether::cloud::provisioning {
 inline constexpr const char* service_common_name = "tether-cloud";
 inline constexpr const char* claim_common_name = "tether-claim";
 
+// QoS 1 messages mosquitto hands one client before it has their PUBACKs: at least the
+// ingest's batch limit (ingest/handler.hpp, default_batch_limit), see mosquitto_conf.
+inline constexpr std::size_t default_max_inflight_messages = 256;
+
 struct broker_settings {
     std::string bind_address = "127.0.0.1";
     std::uint16_t port = 8883;
@@ -23,6 +28,7 @@ struct broker_settings {
     // (and before it opens the files above). Empty: no `user` line; mosquitto then
     // switches to "mosquitto" if started as root, or stays who it is.
     std::string run_as_user{};
+    std::size_t max_inflight_messages = default_max_inflight_messages;
 };
 
 // mosquitto.conf for `settings`. Paths are written as given (make them absolute).

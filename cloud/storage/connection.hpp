@@ -18,6 +18,12 @@ namespace tether::cloud::storage {
 
 enum class engine { sqlite, postgresql };
 
+// One statement and its parameters, for execute_all.
+struct statement {
+    std::string sql;
+    std::vector<sql_value> params;
+};
+
 class connection {
 public:
     virtual ~connection() = default;
@@ -29,6 +35,15 @@ public:
     // statement fails, or when the connection is lost inside a transaction (outside one,
     // a lost PostgreSQL connection is opened again first).
     virtual rows execute(std::string_view sql, const std::vector<sql_value>& params = {}) = 0;
+
+    // Runs `statements` in order, their rows dropped, as execute() one after another would;
+    // PostgreSQL sends them all before reading any answer (libpq's pipeline mode), so a
+    // batch costs one round trip instead of one per row. Throws failure with the first
+    // failing statement's message; none after it runs. Inside a transaction the caller
+    // then rolls back, as after execute().
+    virtual void execute_all(const std::vector<statement>& statements) {
+        for (const statement& s : statements) (void)execute(s.sql, s.params);
+    }
 
     // A transaction that will write. SQLite takes its write lock at once (BEGIN IMMEDIATE),
     // so that two writers wait for each other instead of failing when one upgrades a read.

@@ -1,5 +1,6 @@
 #include "storage/database.hpp"
 
+#include "storage/change_feed.hpp"
 #include "storage/schema.hpp"
 #include "storage/writers.hpp"
 
@@ -24,13 +25,22 @@ result<void> database::apply(const batch& b) {
     if (b.empty()) return {};
     try {
         // The same order of tables in every transaction, for the same reason as lock_order.
-        in_transaction([&](connection& c) {
-            detail::write_devices(c, b.devices);
-            detail::write_seen(c, b.seen);
-            detail::write_store(c, b.store);
-            detail::write_currents(c, b.currents);
-            detail::write_points(c, b.points);
-        });
+        // Every row checked and its statement made before the transaction begins; then all
+        // of them at once (one round trip on PostgreSQL).
+        std::vector<statement> all;
+        all.reserve(b.devices.size() + b.seen.size() + b.store.size() + b.currents.size() + 2 * b.points.size() + 1);
+        detail::write_devices(*connection_, b.devices, all);
+        detail::write_seen(*connection_, b.seen, all);
+        detail::write_store(*connection_, b.store, all);
+        detail::write_currents(*connection_, b.currents, all);
+        detail::write_points(*connection_, b.points, all);
+        // Delivered at commit, in commit order; never for a batch rolled back.
+        if (announce_ && kind() == engine::postgresql) {
+            for (std::string& payload : notification_payloads(live_changes(b))) {
+                all.push_back({"SELECT pg_notify($1, $2)", {std::string(change_channel), std::move(payload)}});
+            }
+        }
+        in_transaction([&](connection& c) { c.execute_all(all); });
     } catch (const failure& e) {
         return error{e.what()};
     }

@@ -49,6 +49,11 @@ public:
 
     [[nodiscard]] engine kind() const noexcept { return connection_->kind(); }
 
+    // On PostgreSQL, from now on: apply() announces each batch's live changes inside its
+    // transaction (NOTIFY, change_feed.hpp), so that a Device Manager in another process
+    // hears what was committed (`tether-cloud web`). Nothing on SQLite.
+    void announce_changes(bool on) noexcept { announce_ = on; }
+
     // Writes the whole batch in one transaction, or nothing. Errors: the first item that
     // check_store_write or check_point_update refuses, or a device event with an empty or
     // too long id (the message names the item); the engine failing. After an error nothing
@@ -116,6 +121,7 @@ private:
 
     mutable std::mutex mutex_;
     std::unique_ptr<connection> connection_;
+    bool announce_ = false;
 };
 
 }  // namespace tether::cloud::storage

@@ -5,7 +5,7 @@
 
 namespace tether::cloud::storage {
 
-void detail::write_devices(connection& c, const std::vector<device_event>& events) {
+void detail::write_devices(const connection& c, const std::vector<device_event>& events, std::vector<statement>& out) {
     const std::string sql =
         "INSERT INTO devices (device_id, first_seen, last_seen, online) VALUES ($1, $2, $2, $3) "
         "ON CONFLICT (device_id) DO UPDATE SET "
@@ -17,11 +17,11 @@ void detail::write_devices(connection& c, const std::vector<device_event>& event
         if (e.device_id.empty() || e.device_id.size() > max_device_id_bytes) {
             throw failure("device event: the device id must be 1 to " + std::to_string(max_device_id_bytes) + " bytes");
         }
-        (void)c.execute(sql, {e.device_id, e.time_ms, std::int64_t{e.online ? 1 : 0}});
+        out.push_back({sql, {e.device_id, e.time_ms, std::int64_t{e.online ? 1 : 0}}});
     }
 }
 
-void detail::write_seen(connection& c, const std::vector<device_seen>& seen) {
+void detail::write_seen(const connection& c, const std::vector<device_seen>& seen, std::vector<statement>& out) {
     const std::string sql =
         "INSERT INTO devices (device_id, first_seen, last_seen, online) VALUES ($1, $2, $2, 0) "
         "ON CONFLICT (device_id) DO UPDATE SET "
@@ -32,7 +32,7 @@ void detail::write_seen(connection& c, const std::vector<device_seen>& seen) {
         if (s.device_id.empty() || s.device_id.size() > max_device_id_bytes) {
             throw failure("device seen: the device id must be 1 to " + std::to_string(max_device_id_bytes) + " bytes");
         }
-        (void)c.execute(sql, {s.device_id, s.time_ms});
+        out.push_back({sql, {s.device_id, s.time_ms}});
     }
 }
 

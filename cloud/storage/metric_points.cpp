@@ -62,16 +62,16 @@ std::string key_or_throw(const metrics::series_key& key) {
 }
 
 // The series row a point or current value belongs to, made if missing.
-void ensure_series(connection& c, const metrics::series_key& key, const std::string& text) {
-    (void)c.execute(
-        "INSERT INTO metric_series (series_key, namespace_name, metric, has_current, current_value, current_ms) "
-        "VALUES ($1, $2, $3, 0, 0, 0) ON CONFLICT (series_key) DO NOTHING",
-        {text, key.namespace_name, key.metric});
+statement ensure_series(const metrics::series_key& key, const std::string& text) {
+    return {"INSERT INTO metric_series (series_key, namespace_name, metric, has_current, current_value, current_ms) "
+            "VALUES ($1, $2, $3, 0, 0, 0) ON CONFLICT (series_key) DO NOTHING",
+            {text, key.namespace_name, key.metric}};
 }
 
 }  // namespace
 
-void detail::write_currents(connection& c, const std::vector<current_update>& currents) {
+void detail::write_currents(const connection&, const std::vector<current_update>& currents,
+                            std::vector<statement>& out) {
     std::vector<std::string> keys;
     keys.reserve(currents.size());
     for (const current_update& u : currents) {
@@ -81,18 +81,18 @@ void detail::write_currents(connection& c, const std::vector<current_update>& cu
     // The later time wins; on a tie the later write, as metrics::series::add does.
     for (const std::size_t i : lock_order(keys, [](const std::string& k) { return k; })) {
         const current_update& u = currents[i];
-        (void)c.execute(
-            "INSERT INTO metric_series (series_key, namespace_name, metric, has_current, current_value, current_ms) "
+        out.push_back(
+            {"INSERT INTO metric_series (series_key, namespace_name, metric, has_current, current_value, current_ms) "
             "VALUES ($1, $2, $3, 1, $4, $5) ON CONFLICT (series_key) DO UPDATE SET "
             "current_value = CASE WHEN metric_series.has_current = 0 OR excluded.current_ms >= metric_series.current_ms "
             "THEN excluded.current_value ELSE metric_series.current_value END, "
             "current_ms = CASE WHEN metric_series.has_current = 0 OR excluded.current_ms >= metric_series.current_ms "
             "THEN excluded.current_ms ELSE metric_series.current_ms END, has_current = 1",
-            {keys[i], u.key.namespace_name, u.key.metric, u.value, u.time_ms});
+            {keys[i], u.key.namespace_name, u.key.metric, u.value, u.time_ms}});
     }
 }
 
-void detail::write_points(connection& c, const std::vector<point_update>& points) {
+void detail::write_points(const connection& c, const std::vector<point_update>& points, std::vector<statement>& out) {
     std::vector<std::string> keys;
     keys.reserve(points.size());
     for (const point_update& u : points) {
@@ -114,10 +114,10 @@ void detail::write_points(connection& c, const std::vector<point_update>& points
     const std::string* previous = nullptr;
     for (const std::size_t i : order) {
         const point_update& u = points[i];
-        if (previous == nullptr || *previous != keys[i]) ensure_series(c, u.key, keys[i]);
+        if (previous == nullptr || *previous != keys[i]) out.push_back(ensure_series(u.key, keys[i]));
         previous = &keys[i];
-        (void)c.execute(sql, {keys[i], static_cast<std::int64_t>(u.span), u.interval,
-                              static_cast<std::int64_t>(u.value.count), u.value.sum, u.value.min, u.value.max});
+        out.push_back({sql, {keys[i], static_cast<std::int64_t>(u.span), u.interval,
+                             static_cast<std::int64_t>(u.value.count), u.value.sum, u.value.min, u.value.max}});
     }
 }
 

@@ -1,23 +1,20 @@
 #include "storage/postgres_connection.hpp"
+#include "storage/postgres_text.hpp"
 
 #include <libpq-fe.h>
 
 #include <cctype>
 #include <charconv>
 #include <cstring>
+#include <algorithm>
 #include <memory>
 
 namespace tether::cloud::storage {
 
 namespace {
 
-void ignore_notice(void*, const char*) {}
-
-std::string trimmed(const char* message) {
-    std::string s = message ? message : "";
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
-}
+using detail::ignore_notice;
+using detail::trimmed;
 
 // Doubles as the shortest text that reads back as the same double.
 std::string double_text(double d) {
@@ -31,6 +28,32 @@ struct result_deleter {
 };
 
 constexpr std::size_t max_prepared = 256;
+// Statements sent before one sync (execute_all): the answers of a chunk (about 20 bytes
+// each) stay far below what the socket holds, so neither side waits on the other.
+constexpr std::size_t pipeline_chunk = 1'000;
+
+// Parameters as the text libpq sends (NULL as a null pointer); `values` points into `texts`.
+struct parameter_texts {
+    explicit parameter_texts(const std::vector<sql_value>& params) : texts(params.size()), values(params.size(), nullptr) {
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            const sql_value& v = params[i];
+            if (const auto* n = std::get_if<std::int64_t>(&v)) {
+                texts[i] = std::to_string(*n);
+            } else if (const auto* d = std::get_if<double>(&v)) {
+                texts[i] = double_text(*d);
+            } else if (const auto* s = std::get_if<std::string>(&v)) {
+                texts[i] = *s;
+            } else {
+                continue;  // NULL
+            }
+            values[i] = texts[i].c_str();
+        }
+    }
+    parameter_texts(const parameter_texts&) = delete;
+    parameter_texts& operator=(const parameter_texts&) = delete;
+    std::vector<std::string> texts;
+    std::vector<const char*> values;
+};
 
 // Statements worth preparing: those run again and again. Others (BEGIN, DDL of the schema
 // migration, advisory locks) run once or are not plannable.
@@ -71,35 +94,79 @@ postgres_connection::postgres_connection(const std::string& conninfo) : conn_(PQ
 
 postgres_connection::~postgres_connection() { PQfinish(conn_); }
 
-rows postgres_connection::execute(std::string_view sql, const std::vector<sql_value>& params) {
+void postgres_connection::ensure_connected() {
+    if (PQstatus(conn_) == CONNECTION_OK) return;
+    if (in_transaction_) throw failure("postgresql: connection lost inside a transaction");
+    PQreset(conn_);
+    prepared_.clear();  // a new session: the server holds none of them
     if (PQstatus(conn_) != CONNECTION_OK) {
-        if (in_transaction_) throw failure("postgresql: connection lost inside a transaction");
-        PQreset(conn_);
-        prepared_.clear();  // a new session: the server holds none of them
-        if (PQstatus(conn_) != CONNECTION_OK) {
-            throw failure("postgresql: connection lost: " + trimmed(PQerrorMessage(conn_)));
+        throw failure("postgresql: connection lost: " + trimmed(PQerrorMessage(conn_)));
+    }
+}
+
+void postgres_connection::execute_all(const std::vector<statement>& statements) {
+    for (std::size_t at = 0; at < statements.size(); at += pipeline_chunk) {
+        pipeline(statements.data() + at, std::min(pipeline_chunk, statements.size() - at));
+    }
+}
+
+void postgres_connection::pipeline(const statement* first, std::size_t count) {
+    ensure_connected();
+    // Prepared beforehand, outside the pipeline (once per text and connection).
+    std::vector<std::string> names(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        names[i] = prepared_name(first[i].sql, static_cast<int>(first[i].params.size()));
+    }
+    if (PQenterPipelineMode(conn_) != 1) throw failure("postgresql: cannot enter pipeline mode: " + trimmed(PQerrorMessage(conn_)));
+    std::string problem;
+    std::size_t sent = 0;
+    for (; sent < count; ++sent) {
+        const statement& s = first[sent];
+        const parameter_texts p(s.params);
+        const int n = static_cast<int>(s.params.size());
+        // libpq copies the parameters into its output buffer here.
+        const int ok = names[sent].empty()
+                           ? PQsendQueryParams(conn_, s.sql.c_str(), n, nullptr, p.values.data(), nullptr, nullptr, 0)
+                           : PQsendQueryPrepared(conn_, names[sent].c_str(), n, p.values.data(), nullptr, nullptr, 0);
+        if (ok != 1) {
+            problem = "postgresql: " + trimmed(PQerrorMessage(conn_));
+            break;
         }
     }
-    std::vector<std::string> texts(params.size());
-    std::vector<const char*> values(params.size(), nullptr);
-    for (std::size_t i = 0; i < params.size(); ++i) {
-        const sql_value& v = params[i];
-        if (const auto* n = std::get_if<std::int64_t>(&v)) {
-            texts[i] = std::to_string(*n);
-        } else if (const auto* d = std::get_if<double>(&v)) {
-            texts[i] = double_text(*d);
-        } else if (const auto* s = std::get_if<std::string>(&v)) {
-            texts[i] = *s;
-        } else {
-            continue;  // NULL
+    if (PQpipelineSync(conn_) != 1 && problem.empty()) problem = "postgresql: " + trimmed(PQerrorMessage(conn_));
+    // Every answer is read, up to the sync, before the connection leaves pipeline mode.
+    // Each statement's results end with a null; after a failure the rest come back
+    // PGRES_PIPELINE_ABORTED. A lost connection ends the reading.
+    bool synced = false;
+    for (std::size_t nulls = 0; !synced && PQstatus(conn_) == CONNECTION_OK;) {
+        std::unique_ptr<PGresult, result_deleter> res(PQgetResult(conn_));
+        if (!res) {
+            // Between two statements' results; past the last one sent, nothing more but the sync.
+            if (++nulls > sent + 1) break;
+            continue;
         }
-        values[i] = texts[i].c_str();
+        const ExecStatusType status = PQresultStatus(res.get());
+        if (status == PGRES_PIPELINE_SYNC) {
+            synced = true;
+        } else if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_PIPELINE_ABORTED &&
+                   problem.empty()) {
+            problem = "postgresql: " + trimmed(PQresultErrorMessage(res.get()));
+        }
     }
-    const std::string statement(sql);
+    if (!synced && problem.empty()) problem = "postgresql: connection lost: " + trimmed(PQerrorMessage(conn_));
+    (void)PQexitPipelineMode(conn_);
+    if (!problem.empty()) throw failure(problem);
+}
+
+rows postgres_connection::execute(std::string_view sql, const std::vector<sql_value>& params) {
+    ensure_connected();
+    const parameter_texts p(params);
+    const auto& values = p.values;
+    const std::string text(sql);
     const int count = static_cast<int>(params.size());
-    const std::string name = prepared_name(statement, count);
+    const std::string name = prepared_name(text, count);
     std::unique_ptr<PGresult, result_deleter> res(
-        name.empty() ? PQexecParams(conn_, statement.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0)
+        name.empty() ? PQexecParams(conn_, text.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0)
                      : PQexecPrepared(conn_, name.c_str(), count, values.data(), nullptr, nullptr, 0));
     const ExecStatusType status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {

@@ -25,6 +25,8 @@ public:
 
     [[nodiscard]] engine kind() const noexcept override { return engine::postgresql; }
     rows execute(std::string_view sql, const std::vector<sql_value>& params) override;
+    // In pipeline mode, in chunks of at most pipeline_chunk statements (one sync each).
+    void execute_all(const std::vector<statement>& statements) override;
     void begin() override;
     void commit() override;
     void rollback() noexcept override;
@@ -43,6 +45,10 @@ private:
     // The prepared name for `sql`, preparing it first; empty when it is not to be prepared.
     // Throws failure when the server refuses to prepare it.
     std::string prepared_name(const std::string& sql, int params);
+    // Opens the connection again when it was lost outside a transaction. Throws failure.
+    void ensure_connected();
+    // Sends one chunk and reads its answers. Throws failure.
+    void pipeline(const statement* first, std::size_t count);
 };
 
 }  // namespace tether::cloud::storage

@@ -40,7 +40,7 @@ result<void> check_store_write(const store_write& w) {
     return {};
 }
 
-void detail::write_store(connection& c, const std::vector<store_write>& writes) {
+void detail::write_store(const connection&, const std::vector<store_write>& writes, std::vector<statement>& out) {
     for (const std::size_t i : lock_order(writes, [](const store_write& w) { return std::tie(w.device_id, w.key); })) {
         const store_write& w = writes[i];
         if (auto ok = check_store_write(w); !ok) throw failure(ok.err().message);
@@ -55,13 +55,13 @@ void detail::write_store(connection& c, const std::vector<store_write>& writes) 
         }
         // An older write (by its time) never replaces a newer one: workers may take a
         // device's messages out of order.
-        (void)c.execute(
-            "INSERT INTO store_items (device_id, item_key, item_value, item_type, updated, expires) "
+        out.push_back(
+            {"INSERT INTO store_items (device_id, item_key, item_value, item_type, updated, expires) "
             "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device_id, item_key) DO UPDATE SET "
             "item_value = excluded.item_value, item_type = excluded.item_type, updated = excluded.updated, "
             "expires = excluded.expires WHERE excluded.updated >= store_items.updated",
-            {w.device_id, w.key, std::move(text), w.type, w.updated_ms,
-             w.expires_ms ? sql_value(*w.expires_ms) : sql_null()});
+             {w.device_id, w.key, std::move(text), w.type, w.updated_ms,
+              w.expires_ms ? sql_value(*w.expires_ms) : sql_null()}});
     }
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // The parts of database::apply, one per kind of row, each in the file of its rows. They
-// run inside apply's transaction, check each item just before writing it, and throw
-// failure naming the item (apply then rolls the whole batch back).
+// check each item and add the statements that write it to `out`, or throw failure naming
+// the item; apply then runs all of them at once inside its transaction
+// (connection::execute_all: one round trip on PostgreSQL) and rolls the whole batch back
+// when one fails.
 
 #include <algorithm>
 #include <numeric>
@@ -14,11 +16,11 @@
 
 namespace tether::cloud::storage::detail {
 
-void write_devices(connection& c, const std::vector<device_event>& events);
-void write_seen(connection& c, const std::vector<device_seen>& seen);
-void write_store(connection& c, const std::vector<store_write>& writes);
-void write_currents(connection& c, const std::vector<current_update>& currents);
-void write_points(connection& c, const std::vector<point_update>& points);
+void write_devices(const connection& c, const std::vector<device_event>& events, std::vector<statement>& out);
+void write_seen(const connection& c, const std::vector<device_seen>& seen, std::vector<statement>& out);
+void write_store(const connection& c, const std::vector<store_write>& writes, std::vector<statement>& out);
+void write_currents(const connection& c, const std::vector<current_update>& currents, std::vector<statement>& out);
+void write_points(const connection& c, const std::vector<point_update>& points, std::vector<statement>& out);
 
 // Indexes 0..n-1 of `items`, stably sorted by `key(item)`: PostgreSQL locks rows in the
 // order they are written, so two batches touching the same rows must write them in the

@@ -6,6 +6,7 @@
 
 #include "metrics/series.hpp"
 #include "metrics/statistic.hpp"
+#include "storage/change_feed.hpp"
 #include "storage/fleet_reads.hpp"
 #include "storage/store.hpp"
 #include "web/certificate_expiry.hpp"
@@ -205,25 +206,7 @@ reply metrics_reply(const storage::database& db, const metrics::schema& schema,
 
 std::vector<change> changes_of(const storage::batch& committed) {
     std::vector<change> out;
-    out.reserve(committed.store.size() + committed.currents.size());
-    for (const auto& w : committed.store) {
-        out.push_back({w.device_id, json{{"kind", "store"},
-                                         {"device", w.device_id},
-                                         {"key", w.key},
-                                         {"value", w.value},
-                                         {"type", w.type},
-                                         {"updated", w.updated_ms}}
-                                        .dump(-1, ' ', false, json::error_handler_t::replace)});
-    }
-    for (const auto& c : committed.currents) {
-        out.push_back({"", json{{"kind", "metric"},
-                                {"namespace", c.key.namespace_name},
-                                {"metric", c.key.metric},
-                                {"dimensions", dimensions_json(c.key.dimensions)},
-                                {"value", c.value},
-                                {"time", c.time_ms}}
-                               .dump(-1, ' ', false, json::error_handler_t::replace)});
-    }
+    for (auto& c : storage::live_changes(committed)) out.push_back({std::move(c.device_id), std::move(c.json)});
     return out;
 }
 

@@ -61,7 +61,7 @@ inline constexpr std::int64_t online_by_activity_ms = 5 * 60 * 1000;
 // The live changes of a committed batch, as the event stream sends them: a Store write
 // {"kind":"store","device","key","value","type","updated"} (for its device) and a
 // metric's new current value {"kind":"metric","namespace","metric","dimensions","value",
-// "time"} (for every stream: series are not per device).
+// "time"} (for every stream: series are not per device); storage/change_feed.hpp makes them.
 [[nodiscard]] std::vector<change> changes_of(const storage::batch& committed);
 
 }  // namespace tether::cloud::web

@@ -81,6 +81,14 @@ void notifier::close() {
     subscribers_.clear();
 }
 
+void notifier::end_all() {
+    std::lock_guard lock(mutex_);
+    for (auto& w : subscribers_) {
+        if (auto s = w.lock()) s->end();
+    }
+    subscribers_.clear();
+}
+
 std::size_t notifier::subscribers() const {
     std::lock_guard lock(mutex_);
     return subscribers_.size();

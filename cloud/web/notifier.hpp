@@ -83,6 +83,9 @@ public:
 
     // Ends every subscription and refuses new ones (the server is stopping).
     void close();
+    // Ends every open subscription but takes new ones: changes may have been missed (the
+    // source of changes lost its link), so each page reconnects and reads the state again.
+    void end_all();
 
     [[nodiscard]] std::size_t subscribers() const;
     [[nodiscard]] std::uint64_t dropped() const;  // subscribers ended by overflow so far

@@ -3,6 +3,7 @@
 // folder, `tether-cloud run` serving it (it starts its own mosquitto), and a device folder
 // copied from the deployment's kit, driven by `tether device ...`.
 
+#include <libpq-fe.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -18,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker.hpp"
+#include "postgres.hpp"
 #include "process.hpp"
 #include "tether/json5/json5.hpp"
 
@@ -71,6 +74,15 @@ public:
     [[nodiscard]] fs::path dir() const { return root_ / "cloud"; }
     [[nodiscard]] fs::path device_dir() const { return root_ / "device"; }
     [[nodiscard]] std::uint16_t port() const { return port_; }
+    [[nodiscard]] std::uint16_t web_port() const { return web_port_; }
+    // The Device Manager's admin password, as init printed it (shown only then).
+    [[nodiscard]] std::string admin_password() const {
+        const std::string tag = "admin password (shown only now, stored as a hash): ";
+        const auto at = init_out_.find(tag);
+        if (at == std::string::npos) throw std::runtime_error("init printed no admin password");
+        const auto start = at + tag.size();
+        return init_out_.substr(start, init_out_.find('\n', start) - start);
+    }
     [[nodiscard]] const std::string& init_out() const { return init_out_; }
     [[nodiscard]] test::process& process() { return *run_; }
 
@@ -106,6 +118,17 @@ public:
         return w;
     }
 
+    // `tether-cloud web DIR` (the Device Manager beside the workers), waiting (up to 60 s)
+    // until it says it is running. Throws with what it wrote when it does not get there.
+    std::unique_ptr<test::process> web() {
+        auto w = std::make_unique<test::process>(std::vector<std::string>{TETHER_CLOUD_BINARY, "web", dir().string()});
+        if (!wait_until([&] { return w->out().find("tether-cloud web running") != std::string::npos; }, 60s)) {
+            const int status = w->wait(1ms);
+            throw std::runtime_error("tether-cloud web did not start (status " + std::to_string(status) + "): " + w->err());
+        }
+        return w;
+    }
+
     // The broker `run` started, from the pid file it keeps; -1 when none.
     [[nodiscard]] pid_t broker_pid() const {
         std::ifstream in(dir() / "broker" / "mosquitto.pid");
@@ -126,6 +149,50 @@ private:
     std::uint16_t web_port_;
     std::string init_out_;
     std::unique_ptr<test::process> run_;
+};
+
+// Debian's mosquitto, for a broker started by hand (workers start none).
+inline std::string mosquitto_path() {
+    for (const char* p : {"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/bin/mosquitto"}) {
+        if (::access(p, X_OK) == 0) return p;
+    }
+    throw std::runtime_error("mosquitto is not installed");
+}
+
+// The Store keys the PostgreSQL database at `url` holds, of `device` or ("") of every
+// device; empty when it cannot tell (callers wait and ask again).
+inline std::set<std::string> stored_keys(const std::string& url, const std::string& device = "") {
+    std::set<std::string> keys;
+    PGconn* c = PQconnectdb(url.c_str());
+    if (PQstatus(c) == CONNECTION_OK) {
+        const char* params[] = {device.c_str()};
+        PGresult* r = PQexecParams(c, "SELECT item_key FROM store_items WHERE $1 = '' OR device_id = $1", 1, nullptr,
+                                   params, nullptr, nullptr, 0);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+            for (int i = 0; i < PQntuples(r); ++i) keys.insert(PQgetvalue(r, i, 0));
+        }
+        PQclear(r);
+    }
+    PQfinish(c);
+    return keys;
+}
+
+// The worker tests' deployment: a private PostgreSQL with a database `database` of its own,
+// the deployment pointed at it, its mosquitto started by hand, and workers w1 and w2
+// running. Throws when any of it does not start.
+struct two_workers {
+    explicit two_workers(const std::string& database) : url(pg.create_database(database)) {
+        c.use_database(url);
+        broker = std::make_unique<test::process>(
+            std::vector<std::string>{mosquitto_path(), "-c", (c.dir() / "broker" / "mosquitto.conf").string()});
+        if (!test::wait_for_port(c.port(), 10s)) throw std::runtime_error("mosquitto did not start: " + broker->err());
+        w1 = c.worker("w1");
+        w2 = c.worker("w2");
+    }
+    test::postgres_server pg;
+    std::string url;
+    cloud_run c;
+    std::unique_ptr<test::process> broker, w1, w2;
 };
 
 }  // namespace tether::e2e

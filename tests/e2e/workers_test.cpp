@@ -21,37 +21,11 @@
 namespace tether::e2e {
 namespace {
 
-std::string mosquitto_path() {
-    for (const char* p : {"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/bin/mosquitto"}) {
-        if (::access(p, X_OK) == 0) return p;
-    }
-    throw std::runtime_error("mosquitto is not installed");
-}
-
-// The Store keys the database holds; empty when it cannot tell (the caller's wait retries).
-std::set<std::string> stored_keys(const std::string& url) {
-    std::set<std::string> keys;
-    PGconn* c = PQconnectdb(url.c_str());
-    if (PQstatus(c) == CONNECTION_OK) {
-        PGresult* r = PQexec(c, "SELECT item_key FROM store_items");
-        if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-            for (int i = 0; i < PQntuples(r); ++i) keys.insert(PQgetvalue(r, i, 0));
-        }
-        PQclear(r);
-    }
-    PQfinish(c);
-    return keys;
-}
-
 TEST(Workers, TwoWorkersOneKilledMidRunLoseNoAcknowledgedWrite) {
-    test::postgres_server pg;
-    const std::string url = pg.create_database("workers");
-    cloud_run c;
-    c.use_database(url);
-    test::process broker({mosquitto_path(), "-c", (c.dir() / "broker" / "mosquitto.conf").string()});
-    ASSERT_TRUE(test::wait_for_port(c.port(), 10s)) << broker.err();
-    auto w1 = c.worker("w1");
-    auto w2 = c.worker("w2");
+    two_workers d("workers");
+    cloud_run& c = d.c;
+    const std::string& url = d.url;
+    auto& w1 = d.w1;
     // Provisioning goes through the workers too (its two requests may meet different ones).
     const auto provisioned = c.device("set", {"model", "Acme Rocket"});
     ASSERT_EQ(provisioned.status, 0) << provisioned.err;

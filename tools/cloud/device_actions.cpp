@@ -1,6 +1,7 @@
 #include "device_actions.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -9,7 +10,13 @@
 #include <stdexcept>
 #include <system_error>
 
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_future.hpp>
+
+#include "broker_process.hpp"
 #include "provisioning/atomic_file.hpp"
+#include "provisioning/random.hpp"
 #include "tether/client/client.hpp"
 
 namespace tether::tools::cloud {
@@ -23,6 +30,18 @@ std::string database_url(const nlohmann::json& settings, const fs::path& dir) {
     if (engine == "sqlite") return "sqlite:" + (dir / db.at("path").get<std::string>()).string();
     if (engine == "postgresql") return db.at("url").get<std::string>();
     throw std::runtime_error("cloud.json5: database.engine must be 'sqlite' or 'postgresql', found '" + engine + "'");
+}
+
+std::string without_password(const std::string& url) {
+    const auto scheme = url.find("://");
+    if (scheme == std::string::npos) return url;
+    const auto host_start = scheme + 3;
+    const auto at = url.find('@', host_start);
+    const auto slash = url.find('/', host_start);
+    if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
+    const auto colon = url.find(':', host_start);
+    if (colon == std::string::npos || colon > at) return url;
+    return url.substr(0, colon) + url.substr(at);
 }
 
 tether::client::options service_client_options(const nlohmann::json& settings, const prov::deployment_layout& layout,
@@ -108,6 +127,36 @@ asio::awaitable<std::error_code> close_device_connection(asio::any_io_executor e
     tether::client::client taker(executor, service);
     if (auto ec = co_await taker.connect()) co_return ec;
     co_return co_await taker.disconnect(std::chrono::seconds(5));
+}
+
+bool reload_running_broker(const prov::deployment_layout& layout) {
+    const pid_t pid = running_broker(layout.broker_dir() / "mosquitto.pid", layout.broker_conf());
+    return pid > 0 && ::kill(pid, SIGHUP) == 0;
+}
+
+std::error_code on_own_io(const std::function<asio::awaitable<std::error_code>(asio::any_io_executor)>& op) {
+    // How long the broker may take to let the service's identity in and out.
+    constexpr auto broker_limit = std::chrono::seconds(30);
+    asio::io_context io;
+    auto done = asio::co_spawn(io, op(io.get_executor()), asio::use_future);
+    io.run_for(broker_limit);
+    if (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        return make_error_code(tether::client::errc::timeout);
+    }
+    return done.get();
+}
+
+std::error_code publish_as_service(const nlohmann::json& settings, const prov::deployment_layout& layout,
+                                   const prov::message& m) {
+    auto service = service_client_options(settings, layout, "tether-cloud-release-" + prov::random_hex(8));
+    return on_own_io([&](asio::any_io_executor ex) -> asio::awaitable<std::error_code> {
+        tether::client::client c(ex, service);
+        if (auto ec = co_await c.connect()) co_return ec;
+        const auto published =
+            co_await c.publish(m.topic, m.payload, tether::client::qos::at_least_once, tether::client::wait::ack);
+        (void)co_await c.disconnect(std::chrono::seconds(5));
+        co_return published;
+    });
 }
 
 }  // namespace tether::tools::cloud

@@ -13,6 +13,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,10 @@ namespace tether::tools::cloud {
 // DIR) or {engine: 'postgresql', url}. Throws std::runtime_error for another engine, and
 // nlohmann::json's exceptions for a missing or mistyped key.
 [[nodiscard]] std::string database_url(const nlohmann::json& settings, const std::filesystem::path& dir);
+
+// `url` fit for a log: a password in a postgresql:// URL's user part is left out
+// ("postgresql://tether:secret@db/cloud" -> "postgresql://tether@db/cloud").
+[[nodiscard]] std::string without_password(const std::string& url);
 
 // The cloud service's own identity (DIR/service/) at cloud.json5's broker endpoint and port,
 // under `client_id`; no reconnecting.
@@ -64,5 +69,22 @@ namespace tether::tools::cloud {
 [[nodiscard]] asio::awaitable<std::error_code> close_device_connection(asio::any_io_executor executor,
                                                                       tether::client::options service,
                                                                       std::string thing);
+
+// Makes the broker a `tether-cloud run` of this deployment started re-read its
+// configuration and CRL (SIGHUP). False when no such broker runs (another broker serves
+// the deployment, or none does).
+[[nodiscard]] bool reload_running_broker(const tether::cloud::provisioning::deployment_layout& layout);
+
+// Runs `op` (a coroutine on an io_context of its own, on this thread) to its end, for at
+// most 30 s. Errors: op's, timeout when it did not end in time.
+[[nodiscard]] std::error_code on_own_io(
+    const std::function<asio::awaitable<std::error_code>(asio::any_io_executor)>& op);
+
+// Publishes `m` (QoS 1, awaiting the broker's PUBACK) on a connection of the service's
+// identity of its own, then leaves: how a process without the ingest's connection tells a
+// device to provision again. Errors: connect()'s and publish()'s, timeout after 30 s.
+[[nodiscard]] std::error_code publish_as_service(const nlohmann::json& settings,
+                                                 const tether::cloud::provisioning::deployment_layout& layout,
+                                                 const tether::cloud::provisioning::message& m);
 
 }  // namespace tether::tools::cloud

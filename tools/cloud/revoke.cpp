@@ -3,23 +3,15 @@
 // `tether-cloud run DIR` runs or not. The database is shared with a running service
 // (SQLite waits for its lock; PostgreSQL serves both).
 
-#include <signal.h>
-
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
-#include <asio/use_future.hpp>
 #include <chrono>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include "broker_process.hpp"
 #include "commands.hpp"
 #include "device_actions.hpp"
-#include "provisioning/random.hpp"
 #include "provisioning/thing_name.hpp"
 #include "storage/sql_registry.hpp"
-#include "tether/client/client.hpp"
 #include "tether/json5/json5.hpp"
 
 namespace tether::tools::cloud {
@@ -27,27 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace prov = tether::cloud::provisioning;
-
-// How long the broker may take to let the service's identity in and out.
-constexpr auto broker_limit = std::chrono::seconds(30);
-
-// Makes the broker `run` started re-read its configuration and CRL. False when no such
-// broker runs (another broker serves the deployment, or none does).
-bool reload_running_broker(const prov::deployment_layout& layout) {
-    const pid_t pid = running_broker(layout.broker_dir() / "mosquitto.pid", layout.broker_conf());
-    return pid > 0 && ::kill(pid, SIGHUP) == 0;
-}
-
-// Runs `op` (a coroutine on an io_context of its own) to its end, at most broker_limit.
-std::error_code on_own_io(const std::function<asio::awaitable<std::error_code>(asio::any_io_executor)>& op) {
-    asio::io_context io;
-    auto done = asio::co_spawn(io, op(io.get_executor()), asio::use_future);
-    io.run_for(broker_limit);
-    if (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-        return make_error_code(tether::client::errc::timeout);
-    }
-    return done.get();
-}
 
 struct opened_deployment {
     explicit opened_deployment(const fs::path& dir)
@@ -133,16 +104,7 @@ int release(const std::string& dir, const std::string& thing) {
     if (!released->revoked.empty()) say_reload(reload_running_broker(d.layout), d.layout);
     // A connected device provisions again when told; one that is away is refused at its
     // next connection (its certificate is revoked) and provisions then.
-    auto service = service_client_options(d.settings, d.layout, "tether-cloud-release-" + prov::random_hex(8));
-    const auto message = released->release;
-    const auto sent = on_own_io([&](asio::any_io_executor ex) -> asio::awaitable<std::error_code> {
-        tether::client::client c(ex, service);
-        if (auto ec = co_await c.connect()) co_return ec;
-        const auto published =
-            co_await c.publish(message.topic, message.payload, tether::client::qos::at_least_once, tether::client::wait::ack);
-        (void)co_await c.disconnect(std::chrono::seconds(5));
-        co_return published;
-    });
+    const auto sent = publish_as_service(d.settings, d.layout, released->release);
     if (sent) std::cerr << "Warning: cannot send the release message to " << thing << ": " << sent.message() << "\n";
     std::cout << thing << " is released: it may provision again with a new key";
     if (!released->revoked.empty()) std::cout << " (its certificate is revoked)";

@@ -6,7 +6,8 @@
 // --worker NAME: one of several processes sharing the ingest (PostgreSQL only): the broker
 // runs already, the client id is tether-cloud-NAME (the same NAME after a restart resumes
 // the broker's session, and the messages it holds for this worker), the device topics are
-// a shared subscription ($share/tether-cloud/...), and no Device Manager is served.
+// a shared subscription ($share/tether-cloud/...), and no Device Manager is served: run
+// `tether-cloud web DIR` beside the workers for it (web.cpp).
 //
 // Nothing acknowledged is lost on a stop, even a SIGKILL: the ingest commits each message
 // before the client acknowledges it (cloud/ingest/service.hpp), and the service's session
@@ -66,17 +67,20 @@ int serve(const fs::path& dir, bool broker_running, const std::string& worker) {
             return 1;
         }
         broker_running = true;
-        // The Device Manager's live updates come from this process's commits only.
+        // The Device Manager runs on its own beside the workers: tether-cloud web DIR.
         settings["web"]["enabled"] = false;
     }
 
     const std::string url = database_url(settings, dir);
     auto opened = tether::cloud::storage::database::open(url);
     if (!opened) {
-        std::cerr << "Error: database " << url << ": " << opened.err().message << "\n";
+        std::cerr << "Error: database " << without_password(url) << ": " << opened.err().message << "\n";
         return 1;
     }
     auto& db = *opened.value();
+    // A Device Manager in another process (tether-cloud web) hears each commit; on by
+    // default, database.announce: false spares the NOTIFY when none runs.
+    db.announce_changes(settings.at("database").value("announce", true));
     tether::cloud::storage::sql_registry registry(db);
     const auto ca = prov::certificate_authority::load(prov::read_deployment_file(layout.ca_cert()),
                                                       prov::read_deployment_file(layout.ca_key()));
@@ -119,8 +123,15 @@ int serve(const fs::path& dir, bool broker_running, const std::string& worker) {
     asio::io_context io;
     tether::cloud::ingest::service service(io.get_executor(), handler, mqtt, log,
                                            worker.empty() ? std::string() : std::string(worker_group));
-    web_part web({settings, layout, db, schema, handler, registry, provisioning, io, service,
-                  [&mosquitto] { mosquitto.reload(); }});
+    web_part web({settings, layout, db, schema},
+                 service_actions({settings, layout, registry, provisioning, io, service,
+                                  [&mosquitto] { mosquitto.reload(); }}));
+    if (web.enabled()) {
+        // On the io thread, right after each commit: only a copy into bounded queues.
+        handler.observe_commits([&web](const tether::cloud::storage::batch& b) {
+            for (const auto& c : tether::cloud::web::changes_of(b)) web.changes().publish(c);
+        });
+    }
     const std::string web_url = web.start();
     int status = 0;
     asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -150,7 +161,7 @@ int serve(const fs::path& dir, bool broker_running, const std::string& worker) {
             std::cout
                       << "  broker:   " << (broker_running ? "already running" : "mosquitto -c " + layout.broker_conf().string())
                       << " (TLS on " << mqtt.host << ":" << mqtt.port << ")\n"
-                      << "  database: " << url << "\n"
+                      << "  database: " << without_password(url) << "\n"
                       << "  web:      " << web_url << " (user admin)\n"
                       << "  devices:  copy " << layout.kit_dir().string() << " to a device\n"
                       << "Stop with Ctrl-C." << std::endl;
@@ -177,10 +188,11 @@ int serve(const fs::path& dir, bool broker_running, const std::string& worker) {
             io, [&]() -> asio::awaitable<void> { (void)co_await service.stop(); }, [&](std::exception_ptr) { io.stop(); });
     });
     io.run();
+    handler.observe_commits({});
     const auto& c = handler.stats();
     std::cout << "tether-cloud stopped: " << c.stored << " stored, " << c.answered << " answered, " << c.provisioning
               << " provisioning, " << c.unknown_device << " from unknown devices, " << c.malformed << " malformed, "
-              << c.storage_failed << " storage failures\n";
+              << c.storage_failed << " storage failures, " << c.transactions << " transactions\n";
     return status;
 }
 

@@ -76,47 +76,91 @@ web::server_settings web_settings(const json& settings, const fs::path& dir) {
     return s;
 }
 
-web_part::web_part(web_inputs in)
-    : in_(std::move(in)),
-      settings_(web_settings(in_.settings, in_.layout.dir)),
-      // No more streams than the server keeps threads for, so the API always has some.
-      changes_({.queue_limit = 256, .max_subscribers = settings_.max_streams}) {
-    enabled_ = setting<bool>(in_.settings.value("web", json::object()), "enabled", true);
-    if (!enabled_) return;
-    // On the io thread, right after each commit: only a copy into bounded queues.
-    in_.handler.observe_commits([this](const tether::cloud::storage::batch& b) {
-        for (const auto& c : web::changes_of(b)) changes_.publish(c);
-    });
-
+web::actions service_actions(service_inputs in) {
     web::actions act;
     // Both as `tether-cloud release|revoke` do them (device_actions.hpp).
-    act.release = [this](std::string_view id) {
-        return on_io(in_.io, [this, device = std::string(id)] {
-            const auto released = release_and_write_crl(in_.provisioning, in_.layout, device);
+    act.release = [in](std::string_view id) {
+        return on_io(in.io, [in, device = std::string(id)] {
+            const auto released = release_and_write_crl(in.provisioning, in.layout, device);
             if (!released) return web::error_reply(404, "no device named " + device);
-            if (!released->revoked.empty() && in_.reload_broker) in_.reload_broker();
+            if (!released->revoked.empty() && in.reload_broker) in.reload_broker();
             // A device away (or refused, revoked) provisions at its next attempt without it.
             const auto& m = released->release;
-            if (const auto ec = in_.service.mqtt().publish_now(m.topic, m.payload, tether::core::qos::at_least_once)) {
+            if (const auto ec = in.service.mqtt().publish_now(m.topic, m.payload, tether::core::qos::at_least_once)) {
                 return web::error_reply(503, "released, but cannot publish the release: " + ec.message());
             }
             return web::reply{200, json{{"device", device}, {"message", "Release sent to " + device + "."}}};
         });
     };
-    act.revoke = [this](std::string_view id) {
-        return on_io(in_.io, [this, device = std::string(id)] {
-            const auto revoked = revoke_and_write_crl(in_.provisioning, in_.registry, in_.layout, device);
+    act.revoke = [in](std::string_view id) {
+        return on_io(in.io, [in, device = std::string(id)] {
+            const auto revoked = revoke_and_write_crl(in.provisioning, in.registry, in.layout, device);
             if (!revoked) return web::error_reply(404, "no active device named " + device);
-            if (in_.reload_broker) in_.reload_broker();
+            if (in.reload_broker) in.reload_broker();
             // After the SIGHUP: the device's next handshake meets the new CRL.
-            asio::co_spawn(in_.io, close_device_connection(in_.io.get_executor(),
-                                                           service_client_options(in_.settings, in_.layout, ""), device),
+            asio::co_spawn(in.io, close_device_connection(in.io.get_executor(),
+                                                          service_client_options(in.settings, in.layout, ""), device),
                            asio::detached);
             return web::reply{200, json{{"device", device},
                                         {"certificates", revoked->revoked.size()},
                                         {"message", device + " is revoked; the broker's CRL is rewritten."}}};
         });
     };
+    return act;
+}
+
+web::actions standalone_actions(standalone_inputs in) {
+    // The provisioning service and the CRL file are this process's to change one at a time.
+    auto one_at_a_time = std::make_shared<std::mutex>();
+    web::actions act;
+    act.release = [in, one_at_a_time](std::string_view id) {
+        std::lock_guard lock(*one_at_a_time);
+        const std::string device(id);
+        try {
+            const auto released = release_and_write_crl(in.provisioning, in.layout, device);
+            if (!released) return web::error_reply(404, "no device named " + device);
+            std::string note;
+            if (!released->revoked.empty() && !reload_running_broker(in.layout)) {
+                note = " No broker started by tether-cloud run was found: the broker must re-read the CRL (SIGHUP).";
+            }
+            if (const auto ec = publish_as_service(in.settings, in.layout, released->release)) {
+                return web::error_reply(503, "released, but cannot publish the release: " + ec.message() + "." + note);
+            }
+            return web::reply{200, json{{"device", device}, {"message", "Release sent to " + device + "." + note}}};
+        } catch (const std::exception& e) {
+            return web::error_reply(500, e.what());
+        }
+    };
+    act.revoke = [in, one_at_a_time](std::string_view id) {
+        std::lock_guard lock(*one_at_a_time);
+        const std::string device(id);
+        try {
+            const auto revoked = revoke_and_write_crl(in.provisioning, in.registry, in.layout, device);
+            if (!revoked) return web::error_reply(404, "no active device named " + device);
+            std::string message = device + " is revoked; the broker's CRL is rewritten.";
+            if (!reload_running_broker(in.layout)) {
+                message += " No broker started by tether-cloud run was found: the broker must re-read the CRL (SIGHUP).";
+            }
+            // After the SIGHUP: the device's next handshake meets the new CRL.
+            const auto service = service_client_options(in.settings, in.layout, "");
+            if (const auto ec = on_own_io([&](asio::any_io_executor ex) { return close_device_connection(ex, service, device); })) {
+                message += " Its open connection could not be closed: " + ec.message() + ".";
+            }
+            return web::reply{200, json{{"device", device}, {"certificates", revoked->revoked.size()}, {"message", message}}};
+        } catch (const std::exception& e) {
+            return web::error_reply(500, e.what());
+        }
+    };
+    return act;
+}
+
+web_part::web_part(web_inputs in, web::actions act)
+    : in_(std::move(in)),
+      settings_(web_settings(in_.settings, in_.layout.dir)),
+      // No more streams than the server keeps threads for, so the API always has some.
+      changes_({.queue_limit = 256, .max_subscribers = settings_.max_streams}) {
+    enabled_ = setting<bool>(in_.settings.value("web", json::object()), "enabled", true);
+    if (!enabled_) return;
     server_ = std::make_unique<web::server>(
         settings_, in_.db, [&schema = in_.schema] { return schema.current(); }, changes_, std::move(act));
 }
@@ -133,7 +177,6 @@ std::string web_part::start() {
 
 void web_part::stop() {
     if (server_) server_->stop();
-    if (enabled_) in_.handler.observe_commits({});
 }
 
 }  // namespace tether::tools::cloud

@@ -363,6 +363,9 @@ function listen() {
       if (d) { d.lastSeen = change.updated; if (!state.device) renderList(); }
     } else if (change.kind === 'metric' && state.device && shown(change)) {
       chartsSoon();
+    } else if (change.kind === 'reload' && state.device && (!change.device || change.device === state.device)) {
+      // A change too large to send (a long Store value): read the Store again.
+      loadStore(state.device);
     }
   };
 }
@@ -392,7 +395,11 @@ async function start() {
   $('release').addEventListener('click', () => act('release'));
   $('revoke').addEventListener('click', () => act('revoke'));
   window.addEventListener('hashchange', route);
-  state.refreshTimer = setInterval(() => { if (!state.device) refreshList(); else chartsSoon(); }, 15000);
+  // Whatever the stream missed is read again here: the page converges within 15 s.
+  state.refreshTimer = setInterval(() => {
+    if (!state.device) refreshList();
+    else { loadStore(state.device); chartsSoon(); }
+  }, 15000);
   await route();
 }
 

@@ -22,6 +22,11 @@ public:
         ++counts_[std::string(sql)];
         return real_->execute(sql, params);
     }
+    // Counted one by one, then handed on whole: the real connection's pipeline runs them.
+    void execute_all(const std::vector<storage::statement>& statements) override {
+        for (const auto& s : statements) ++counts_[s.sql];
+        real_->execute_all(statements);
+    }
     void begin() override { real_->begin(); }
     void commit() override { real_->commit(); }
     void rollback() noexcept override { real_->rollback(); }

@@ -26,10 +26,7 @@
 namespace tether::cloud::ingest {
 namespace {
 
-using namespace std::chrono_literals;
-using client::qos;
-using client::wait;
-using tether::test::run_coro;
+using namespace tether::cloud::test::broker_names;
 
 const clock_now at{};
 
@@ -235,6 +232,39 @@ TEST_P(GroupCommit, ABurstThroughTheBrokerCommitsInFarFewerTransactionsThanMessa
         co_await r.stop();
     });
     for (int i = 0; i < writes; ++i) EXPECT_EQ(stored(*fx.f.db, "dev1", "k" + std::to_string(i)), i) << i;
+}
+
+// A batch holds at most what the broker sends the service before it has their PUBACKs
+// (the service acknowledges after the commit). mosquitto's default window is 20 messages;
+// the broker `tether-cloud init` configures must let a whole batch_limit through. A
+// client of the service's identity holds every acknowledgement and counts what arrives.
+TEST(GroupCommitWindow, TheBrokerInitConfiguresSendsABatchLimitOfMessagesBeforeTheirAcks) {
+    test::service_fixture fx("");
+    constexpr int writes = static_cast<int>(default_batch_limit) + 50;
+    std::vector<client::deferred_ack> held;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client::client service(io.get_executor(), fx.service_options());
+        CO_ASSERT(!(co_await service.connect()));
+        std::vector<client::subscription> subs;
+        subs.emplace_back("ioto/service/+/store/set", qos::at_least_once,
+                          [&](const client::message& m) { held.push_back(m.defer_ack()); });
+        CO_ASSERT(!(co_await service.subscribe(std::move(subs))).ec);
+        client::client device(io.get_executor(), fx.device_options("dev1", fx.dev1));
+        CO_ASSERT(!(co_await device.connect()));
+        for (int i = 0; i < writes; ++i) {
+            const std::string body = store_set("k" + std::to_string(i), i);
+            CO_ASSERT(!(co_await device.publish("ioto/service/dev1/store/set", body, qos::at_least_once, wait::ack)));
+        }
+        // Every write is at the broker now; it sends the service as many as its window allows.
+        const bool window = co_await tether::test::eventually(
+            [&] { return held.size() >= default_batch_limit; }, 60s);
+        EXPECT_TRUE(window) << "the broker sent " << held.size() << " messages before their acknowledgements";
+        for (auto& a : held) (void)a.accept();
+        CO_ASSERT(co_await tether::test::eventually([&] { return held.size() == static_cast<std::size_t>(writes); }, 60s));
+        for (auto& a : held) (void)a.accept();
+        (void)co_await device.disconnect();
+        (void)co_await service.disconnect();
+    }, 180s);
 }
 
 TEST_P(GroupCommit, WritesTheDatabaseRefusedAreNotAcknowledgedAndArriveAgain) {

@@ -19,11 +19,8 @@ namespace {
 
 class IngestService : public test::engine_test {};
 
-using namespace std::chrono_literals;
-using client::qos;
-using client::wait;
+using namespace tether::cloud::test::broker_names;
 using provisioning::test::identity;
-using tether::test::run_coro;
 
 TEST_P(IngestService, ADeviceWritesAndReadsItsStoreThroughTheBroker) {
     test::service_fixture fx(database_url());

@@ -19,10 +19,7 @@
 namespace tether::cloud::ingest {
 namespace {
 
-using namespace std::chrono_literals;
-using client::qos;
-using client::wait;
-using tether::test::run_coro;
+using namespace tether::cloud::test::broker_names;
 
 class Workers : public test::engine_test {};
 

@@ -24,10 +24,7 @@
 namespace tether::cloud::provisioning {
 namespace {
 
-using namespace std::chrono_literals;
-using client::qos;
-using client::wait;
-using tether::test::run_coro;
+using namespace tether::cloud::test::broker_names;
 using test::deployment;
 using test::identity;
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../../support/broker.hpp"
+#include "../../support/coro_test.hpp"
 #include "../../support/process.hpp"
 #include "provisioning/certificate_authority.hpp"
 #include "provisioning/deployment.hpp"
@@ -145,3 +146,13 @@ inline identity service_identity(const deployment& d) {
 
 
 }  // namespace tether::cloud::provisioning::test
+
+// The names every test through a deployment's broker uses (the ingest's, the workers', the
+// ACL's): `using namespace tether::cloud::test::broker_names;` after the test's own
+// namespace opens.
+namespace tether::cloud::test::broker_names {
+using namespace std::chrono_literals;
+using client::qos;
+using client::wait;
+using tether::test::run_coro;
+}  // namespace tether::cloud::test::broker_names

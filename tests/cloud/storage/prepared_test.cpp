@@ -53,5 +53,42 @@ TEST_P(storage_test, PreparedStatementsWorkAgainAfterTheSessionWasLost) {
     EXPECT_NE(conn.execute("SELECT pg_backend_pid()", {})[0].integer(0), pid[0].integer(0));
 }
 
+// execute_all (a pipeline on PostgreSQL): the statements run in order, each with its own
+// parameters; the first failure is the error, nothing after it runs, and the transaction
+// rolls back whole. Then the connection works as before (it left pipeline mode).
+TEST_P(storage_test, ExecuteAllRunsInOrderAndStopsAtTheFirstFailure) {
+    auto db = open();
+    ASSERT_TRUE(db);
+    auto c = connect(url());
+    ASSERT_TRUE(c) << c.err().message;
+    auto& conn = *c.value();
+    const std::string insert =
+        "INSERT INTO devices (device_id, first_seen, last_seen, online) VALUES ($1, $2, $2, 0) "
+        "ON CONFLICT (device_id) DO UPDATE SET last_seen = excluded.last_seen";
+    std::vector<statement> ok;
+    for (std::int64_t i = 0; i < 2500; ++i) ok.push_back({insert, {std::string("d") + std::to_string(i % 10), i}});
+    conn.begin();
+    conn.execute_all(ok);  // several chunks
+    conn.commit();
+    const rows last = conn.execute("SELECT last_seen FROM devices WHERE device_id = $1", {std::string("d9")});
+    ASSERT_EQ(last.size(), 1u);
+    EXPECT_EQ(last[0].integer(0), 2499);  // the last of d9's, in order
+
+    std::vector<statement> failing{{insert, {std::string("e1"), std::int64_t{1}}},
+                                   {insert, {std::string("e3"), sql_null()}},  // first_seen NOT NULL: fails as it runs
+                                   {insert, {std::string("e2"), std::int64_t{2}}}};
+    conn.begin();
+    try {
+        conn.execute_all(failing);
+        ADD_FAILURE() << "no error";
+    } catch (const failure& e) {
+        EXPECT_NE(std::string(e.what()).find("first_seen"), std::string::npos) << e.what();
+    }
+    conn.rollback();
+    EXPECT_TRUE(conn.execute("SELECT 1 FROM devices WHERE device_id IN ($1, $2)", {std::string("e1"), std::string("e2")})
+                    .empty());
+    EXPECT_EQ(conn.execute("SELECT COUNT(*) FROM devices", {})[0].integer(0), 10);
+}
+
 }  // namespace
 }  // namespace tether::cloud::storage::test
