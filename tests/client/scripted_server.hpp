@@ -225,7 +225,6 @@ private:
             const bool clean = (body[7] & 0x02) != 0;
             if (clean) unacked_.clear();
             if (clean) held_qos2_.clear(), in_use_.clear();
-            if (strict_qos2) held_acks_.clear();  // they were the last connection's
             const bool present = !clean && session_present && connections > 1;
             write({0x20, 0x02, static_cast<std::uint8_t>(present ? 1 : 0), 0});
             for (auto& u : unacked_) {
