@@ -9,6 +9,7 @@
 #
 #   bash scripts/bench_persist.sh            # 5 runs of 100,000 messages (power_loss: 20,000)
 #   RUNS=9 COUNT=200000 bash scripts/bench_persist.sh
+#   COUNT=200000 PAHO_COUNT=20000 bash scripts/bench_persist.sh  # fewer for Paho's slow file persistence
 #   bash scripts/bench_persist.sh --tiny     # CI: does every program build and complete?
 #   CLIENTS="tether tether-persist" bash scripts/bench_persist.sh  # only these (Paho is slow)
 #   BASELINE=/tmp/old bash scripts/bench_persist.sh  # also an older tree's build/tools/tether
@@ -19,9 +20,10 @@ set -euo pipefail
 runs=${RUNS:-5}
 count=${COUNT:-100000}
 sync_count=${SYNC_COUNT:-20000}
+paho_count=${PAHO_COUNT:-$count}  # Paho with its file persistence does ~600 msg/s
 inflight=${INFLIGHT:-1000}
 size=${SIZE:-64}
-if [ "${1:-}" = "--tiny" ]; then runs=1 count=2000 sync_count=500; fi
+if [ "${1:-}" = "--tiny" ]; then runs=1 count=2000 sync_count=500 paho_count=500; fi
 
 # shellcheck source=scripts/bench_lib.sh
 source "$(dirname "$0")/bench_lib.sh"
@@ -36,7 +38,7 @@ start_mosquitto
 mport=$mosquitto_port
 
 machine_line
-echo "# $runs runs each, $count messages of $size B at QoS 1 ($sync_count at power_loss), window $inflight;"
+echo "# $runs runs each, $count messages of $size B at QoS 1 ($sync_count at power_loss, $paho_count for paho-persist), window $inflight;"
 echo "# journals in $persist_root ($(df -T "$persist_root" | awk 'NR == 2 { print $2 }'))"
 results="$work/results"
 for target in sink mosquitto; do
@@ -49,6 +51,7 @@ for target in sink mosquitto; do
       dir=$(mktemp -d "$persist_root/journal-XXXXXX")
       n=$count
       [ "$client" = tether-persist-sync ] && n=$sync_count
+      [ "$client" = paho-persist ] && n=$paho_count
       common=(--host 127.0.0.1 --port "$port" --qos 1 --count "$n" --size "$size" --inflight "$inflight")
       case $client in
         tether) line=$(timeout 600 ./build/tools/tether bench pub "${common[@]}") ;;
