@@ -61,6 +61,17 @@ asio::awaitable<subscribe_result> engine::subscribe(std::vector<subscription> su
         const std::error_code ec = co_await w->wait();
         if (ec && !result.ec) result.ec = ec;
     }
+    // A master's SUBACK may hand a filter over to a SUBSCRIBE of its own (refused, or
+    // granted less): then its SUBACK is the answer. Each round waits for one more SUBACK.
+    for (std::size_t i = 0; i < subs.size() && !result.ec;) {
+        const std::shared_ptr<signal> next = subscriptions_.unsettled(subs[i]);
+        if (!next) {
+            ++i;
+            continue;
+        }
+        const std::error_code ec = co_await next->wait();
+        if (ec) result.ec = ec;
+    }
     for (const auto& s : subs) {
         const std::uint8_t code = subscriptions_.served_code(s);
         if (code == core::suback_failure && !result.ec) result.ec = make_error_code(errc::subscription_refused);

@@ -146,6 +146,15 @@ void subscription_table::fail_waiters(std::error_code ec) {
     }
 }
 
+std::shared_ptr<signal> subscription_table::unsettled(const subscription& s) {
+    const server_filter* by = serving(s.filter, s.max_qos);
+    if (by == nullptr) by = find(s.filter);
+    // A signal already set while the filter is still pending was failed (a stop): nothing
+    // to wait for, its error was reported.
+    if (by == nullptr || !pending(*by) || !by->settled || by->settled->done()) return nullptr;
+    return by->settled;
+}
+
 std::uint8_t subscription_table::served_code(const subscription& s) {
     const server_filter* by = serving(s.filter, s.max_qos);
     if (by == nullptr) {

@@ -89,6 +89,10 @@ public:
     // The QoS the server delivers a local subscription at: granted (or asked for, until the
     // SUBACK) of what serves it, capped at what it asked; 0x80 when refused or not served.
     [[nodiscard]] std::uint8_t served_code(const subscription& s);
+    // The SUBACK still to come for what now serves `s` (its own filter, or a master), or
+    // null when settled. A master refused or granted less hands a filter to its own
+    // SUBSCRIBE, whose SUBACK a wait::ack subscribe must wait for in turn.
+    [[nodiscard]] std::shared_ptr<signal> unsettled(const subscription& s);
     [[nodiscard]] const std::vector<local_subscription>& locals() const noexcept { return locals_; }
     [[nodiscard]] const std::vector<server_filter>& server_filters() const noexcept { return server_; }
 
