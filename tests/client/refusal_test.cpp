@@ -185,29 +185,34 @@ options persistent_fast_reconnect(std::uint16_t port) {
     return o;
 }
 
+// The message that connection 1 closed over is published under `decide`: it is delivered
+// in the end and nothing is refused.
+void delivered_not_refused(const policy_broker::policy& decide) {
+    run_coro(
+        [&](asio::io_context& io) -> asio::awaitable<void> {
+            policy_broker broker(io, decide);
+            client c(io.get_executor(), persistent_fast_reconnect(broker.port()));
+            CO_ASSERT(!(co_await c.connect()));
+            const auto ec = co_await c.publish("t", "kept", qos::at_least_once, wait::ack);
+            EXPECT_FALSE(ec) << ec.message();
+            EXPECT_EQ(broker.acked, (std::vector<std::string>{"t"}));
+            EXPECT_EQ(c.stats().messages_refused, 0u);
+        },
+        20s);
+}
+
 // A link cut before the server read the probe (here: right after CONNACK, five times in a
 // row, as a flapping network or a server slow to resume a large session does) is not the
 // server refusing the probe: the message is delivered when a connection lasts. Before the
 // PINGREQ barrier, two such cuts failed it with publish_refused (a QoS 2 line of `tether pub
 // -l` was lost that way under random cuts, the command exiting 0).
 TEST(RefusalProbe, LinksCutBeforeTheServerReadTheProbeDoNotRefuseIt) {
-    run_coro(
-        [&](asio::io_context& io) -> asio::awaitable<void> {
-            // Connection 1 closes at the PUBLISH; 2 to 6 close at the first packet after
-            // CONNECT, whatever it is (the PINGREQ ahead of the probe is never answered).
-            policy_broker broker(io, [](int n, int count, std::uint8_t type, std::string_view) {
-                if (n == 1) return type == 3 ? act::close : act::answer;
-                return n <= 6 && count == 2 ? act::close : act::answer;
-            });
-            client c(io.get_executor(), persistent_fast_reconnect(broker.port()));
-            CO_ASSERT(!(co_await c.connect()));
-            const auto ec = co_await c.publish("t", "kept", qos::at_least_once, wait::ack);
-            EXPECT_FALSE(ec) << ec.message();
-            EXPECT_EQ(broker.acked, (std::vector<std::string>{"t"}));
-            EXPECT_EQ(broker.connections, 7);
-            EXPECT_EQ(c.stats().messages_refused, 0u);
-        },
-        20s);
+    // Connection 1 closes at the PUBLISH; 2 to 6 close at the first packet after
+    // CONNECT, whatever it is (the PINGREQ ahead of the probe is never answered).
+    delivered_not_refused([](int n, int count, std::uint8_t type, std::string_view) {
+        if (n == 1) return type == 3 ? act::close : act::answer;
+        return n <= 6 && count == 2 ? act::close : act::answer;
+    });
 }
 
 // A server that reads the probe and goes on without answering it (mosquitto, busy, leaves a
@@ -216,25 +221,14 @@ TEST(RefusalProbe, LinksCutBeforeTheServerReadTheProbeDoNotRefuseIt) {
 // With only the PINGREQ ahead of the probe, three such cuts failed the message (seen under
 // random cuts of both links through mosquitto: 1-2 QoS 2 lines of 20,000 refused).
 TEST(RefusalProbe, AServerThatReadTheProbeAndWentOnIsNotRefusingIt) {
-    run_coro(
-        [&](asio::io_context& io) -> asio::awaitable<void> {
-            // Connection 1 closes at the PUBLISH; 2 to 6 leave it unanswered and close after
-            // answering the PINGREQ behind it (the fourth packet: CONNECT, PINGREQ, PUBLISH).
-            policy_broker broker(io, [](int n, int count, std::uint8_t type, std::string_view) {
-                if (n == 1) return type == 3 ? act::close : act::answer;
-                if (n > 6) return act::answer;
-                if (type == 3) return act::leave_unanswered;
-                return count == 4 ? act::answer_then_close : act::answer;
-            });
-            client c(io.get_executor(), persistent_fast_reconnect(broker.port()));
-            CO_ASSERT(!(co_await c.connect()));
-            const auto ec = co_await c.publish("t", "kept", qos::at_least_once, wait::ack);
-            EXPECT_FALSE(ec) << ec.message();
-            EXPECT_EQ(broker.acked, (std::vector<std::string>{"t"}));
-            EXPECT_EQ(broker.connections, 7);
-            EXPECT_EQ(c.stats().messages_refused, 0u);
-        },
-        20s);
+    // Connection 1 closes at the PUBLISH; 2 to 6 leave it unanswered and close after
+    // answering the PINGREQ behind it (the fourth packet: CONNECT, PINGREQ, PUBLISH).
+    delivered_not_refused([](int n, int count, std::uint8_t type, std::string_view) {
+        if (n == 1) return type == 3 ? act::close : act::answer;
+        if (n > 6) return act::answer;
+        if (type == 3) return act::leave_unanswered;
+        return count == 4 ? act::answer_then_close : act::answer;
+    });
 }
 
 // A server that answers the PINGREQ ahead of the probe and then stalls (reads and answers
@@ -244,21 +238,11 @@ TEST(RefusalProbe, AServerThatReadTheProbeAndWentOnIsNotRefusingIt) {
 // lived, three links running: the message was failed as refused.) A busier machine only
 // makes the close later.
 TEST(RefusalProbe, AServerThatStallsAtTheProbeAndIsCutLaterIsNotRefusingIt) {
-    run_coro(
-        [&](asio::io_context& io) -> asio::awaitable<void> {
-            policy_broker broker(io, [](int n, int count, std::uint8_t type, std::string_view) {
-                if (n == 1) return type == 3 ? act::close : act::answer;
-                if (n > 5) return act::answer;
-                return count == 3 ? act::stall_then_close : act::answer;  // CONNECT, PINGREQ, PUBLISH
-            });
-            client c(io.get_executor(), persistent_fast_reconnect(broker.port()));
-            CO_ASSERT(!(co_await c.connect()));
-            const auto ec = co_await c.publish("t", "kept", qos::at_least_once, wait::ack);
-            EXPECT_FALSE(ec) << ec.message();
-            EXPECT_EQ(broker.acked, (std::vector<std::string>{"t"}));
-            EXPECT_EQ(c.stats().messages_refused, 0u);
-        },
-        20s);
+    delivered_not_refused([](int n, int count, std::uint8_t type, std::string_view) {
+        if (n == 1) return type == 3 ? act::close : act::answer;
+        if (n > 5) return act::answer;
+        return count == 3 ? act::stall_then_close : act::answer;  // CONNECT, PINGREQ, PUBLISH
+    });
 }
 
 // A server that refuses a message by closing the link when it reads it, every time, and
