@@ -38,7 +38,7 @@ error session::restore_inbound_qos2(std::uint16_t packet_id) noexcept {
 
 bool session::rebind_outbound(std::span<outbound_slot> slots) noexcept {
     if (link_ != link::down || slots.size() < out_count_) return false;
-    // Oldest first from the start of the new ring: the order of resending stays.
+    // Oldest first from the start of the larger ring: the order of resending stays.
     for (std::size_t i = 0; i < out_count_; ++i) slots[i] = slot_at(i);
     out_slots_ = slots;
     out_head_ = 0;
