@@ -157,17 +157,18 @@ void engine::process_events() {
                 held_resends_.push_back(e.packet_id);  // after the probe's acknowledgement
                 break;
             }
-            if (flight* found = flights_.find(e.packet_id)) {
-                flight& f = *found;
-                const bool is_probe = probe_.probing() && e.packet_id == probe_.probe();
-                if (is_probe) probe_barrier_ = write_probe_ping();
-                if (f.is_publish) core::mark_dup(f.bytes);  // [MQTT-3.3.1-1]
-                append(f.bytes);
-                if (f.sent && !f.sent->done()) watch_sent(f.sent, e.packet_id);
-                if (is_probe) {
-                    probe_end_ = appended_;
-                    probe_tail_ = write_probe_ping();
+            if (probe_.probing() && e.packet_id == probe_.probe()) {
+                if (!probe_.must_settle()) {
+                    write_probe(e.packet_id);
+                } else {  // after a strike: only once this link has lasted without it
+                    settling_probe_ = e.packet_id;
+                    settled_at_ = now() + refusal_probe::settle_ms;
+                    arm_ticker();  // which writes it then (engine_io.cpp)
                 }
+            } else if (flight* f = flights_.find(e.packet_id)) {
+                if (f->is_publish) core::mark_dup(f->bytes);  // [MQTT-3.3.1-1]
+                append(f->bytes);
+                if (f->sent && !f->sent->done()) watch_sent(f->sent, e.packet_id);
             }
             break;
         case core::event_type::error:

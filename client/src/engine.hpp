@@ -127,6 +127,8 @@ private:
     void on_publish_acknowledged(std::uint16_t packet_id);
     void fail_refused(std::uint16_t packet_id);
     std::uint32_t write_probe_ping();
+    void write_probe(std::uint16_t packet_id);  // the probe between its two PINGREQs
+    void write_settled_probe();                 // the probe that waited settle_ms, when due
     void grow_inbound_qos2();
     void on_connack(const core::event& e);
     void dispatch(const core::event& e);
@@ -259,6 +261,8 @@ private:
     std::uint32_t probe_barrier_ = 0;
     std::uint32_t probe_tail_ = 0;
     core::millis barrier_answered_at_ = 0;  // when the PINGREQ ahead of the probe was answered
+    std::uint16_t settling_probe_ = 0;       // a probe waiting for its link to last settle_ms (0: none)
+    core::millis settled_at_ = 0;            // when it goes
     core::millis link_failed_at_ = 0;       // when this connection's failure was seen
     message_queue queue_;
     subscription_table subscriptions_;

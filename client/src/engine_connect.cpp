@@ -94,6 +94,7 @@ asio::awaitable<std::error_code> engine::attempt() {
     writing_.clear();
     appended_ = written_ = 0;
     pings_written_ = pings_answered_ = probe_barrier_ = probe_tail_ = 0;
+    settling_probe_ = 0;
     connect_deadline_ = std::chrono::steady_clock::now() + opts_.connect_timeout;
 
     if (const auto ec = co_await open_link()) co_return ec;

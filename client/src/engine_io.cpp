@@ -186,7 +186,8 @@ void engine::wake_sent_waiters() {
 
 void engine::arm_ticker() {
     if (link_failed_) return;
-    const core::millis wait_ms = session_.next_timeout(now());
+    core::millis wait_ms = session_.next_timeout(now());
+    if (settling_probe_ != 0) wait_ms = std::min(wait_ms, settled_at_ > now() ? settled_at_ - now() : 0);
     auto deadline = std::chrono::steady_clock::now() +
                     (wait_ms == core::no_timeout ? std::chrono::milliseconds(std::chrono::hours(1))
                                                  : std::chrono::milliseconds(wait_ms));
@@ -203,6 +204,7 @@ void engine::on_tick(std::error_code ec) {
         if (state_ != state::connected && std::chrono::steady_clock::now() >= connect_deadline_) {
             fail_connection(make_error_code(errc::timeout));
         } else {
+            write_settled_probe();
             process_events();  // PINGREQ due, or a response overdue
             arm_ticker();
         }

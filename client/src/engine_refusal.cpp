@@ -4,6 +4,7 @@
 // again, and the rest go on.
 
 #include <asio/error.hpp>
+#include <utility>
 
 #include "engine.hpp"
 #include "tether/core/encode.hpp"
@@ -12,6 +13,7 @@ namespace tether::client::detail {
 
 void engine::after_link_ended(std::error_code ec) {
     held_resends_.clear();  // the session resends them on the next connection
+    settling_probe_ = 0;    // not written: no strike, and the run of strikes ends
     // A strike only when the probe was written, and alone: the SUBSCRIBE/UNSUBSCRIBE packets
     // of the connection wait for its acknowledgement, new publishes for the end of probing.
     // (A close for another reason, such as a session taken over by a second client with
@@ -37,6 +39,22 @@ void engine::after_link_ended(std::error_code ec) {
         flights_.find(probe_.probe()) != nullptr;
     const std::uint16_t refused = probe_.connection_ended(server_closed, session_.publishes_in_flight(), probe_in_flight);
     if (refused != 0) fail_refused(refused);
+}
+
+void engine::write_probe(std::uint16_t packet_id) {
+    flight* f = flights_.find(packet_id);
+    if (f == nullptr) return;
+    probe_barrier_ = write_probe_ping();
+    core::mark_dup(f->bytes);  // [MQTT-3.3.1-1]
+    append(f->bytes);
+    if (f->sent && !f->sent->done()) watch_sent(f->sent, packet_id);
+    probe_end_ = appended_;
+    probe_tail_ = write_probe_ping();
+}
+
+void engine::write_settled_probe() {
+    if (settling_probe_ == 0 || now() < settled_at_ || state_ != state::connected || link_failed_) return;
+    write_probe(std::exchange(settling_probe_, 0));
 }
 
 // A PINGREQ beside the probe; returns its number on this connection (0: not written, and

@@ -6,10 +6,16 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "../support/broker.hpp"
 #include "../support/coro_test.hpp"
@@ -137,6 +143,35 @@ TEST(Client, WillIsPublishedOnADroppedLinkAndNotAfterDisconnect) {
         CO_ASSERT(co_await eventually([&] { return !got->payloads.empty(); }));
         EXPECT_EQ(got->payloads, std::vector<std::string>{"rude"});
         EXPECT_EQ(got->topics[0], "wills/mortal");
+    });
+}
+
+// The sockets of this process connected to `port`: each one's TCP_NODELAY.
+std::vector<int> nodelay_of_sockets_to(std::uint16_t port) {
+    std::vector<int> found;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+        const int fd = std::stoi(entry.path().filename().string());
+        sockaddr_storage peer{};
+        socklen_t size = sizeof peer;
+        if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) != 0 || peer.ss_family != AF_INET) continue;
+        if (ntohs(reinterpret_cast<const sockaddr_in*>(&peer)->sin_port) != port) continue;
+        int on = -1;
+        socklen_t on_size = sizeof on;
+        if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &on_size) == 0) found.push_back(on != 0 ? 1 : 0);
+    }
+    return found;
+}
+
+// Nagle's algorithm is off on the client's connection (`tether pub/sub --nodelay` relies on
+// it: they accept the flag and have nothing to turn off): with it on, a small packet
+// written while an earlier one is unacknowledged waits for the peer's delayed ACK.
+TEST(Client, NagleIsOff) {
+    mosquitto_broker broker;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client c(io.get_executor(), local(broker, "nagle"));
+        CO_ASSERT(!(co_await c.connect()));
+        EXPECT_EQ(nodelay_of_sockets_to(broker.port()), std::vector<int>{1});
+        EXPECT_FALSE(co_await c.disconnect());
     });
 }
 

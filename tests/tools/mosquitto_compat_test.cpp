@@ -226,6 +226,56 @@ TEST(SubCompat, ExitStatusesOfFailures) {
     EXPECT_EQ(ours.err, theirs.err);  // "Error: Connection refused"
 }
 
+// --quiet: the same failures, the same statuses, and no error message from either, where
+// without it both print one.
+TEST(SubCompat, QuietSilencesErrorsButNotTheStatus) {
+    mosquitto_broker b({.anonymous = false, .users = {{"bob", "pw"}}});
+    const std::string port = std::to_string(b.port());
+    const std::string nobody = std::to_string(free_port());
+    for (const auto& flags : std::vector<std::vector<std::string>>{
+             {"sub", "-p", nobody, "-t", "a"},                                       // nothing listens
+             {"pub", "-p", nobody, "-t", "a", "-m", "x"},                            // nothing listens
+             {"sub", "-p", port, "-t", "a", "-u", "bob", "-P", "wrong"},             // CONNACK refusal
+             {"pub", "-p", port, "-t", "a", "-m", "x", "-u", "bob", "-P", "wrong"},  // CONNACK refusal
+             {"sub", "-p", port, "-t", "a", "-u", "bob", "-P", "pw", "-W", "1"},     // timed out: 27
+         }) {
+        const std::vector<std::string> args(flags.begin() + 1, flags.end());
+        const std::string theirs_binary = "/usr/bin/mosquitto_" + flags[0];
+        const auto loud_theirs = run(with({theirs_binary}, args));
+        const auto loud_ours = run(with({tether, flags[0]}, args));
+        EXPECT_NE(loud_theirs.err, "") << flags[0] << " " << args.back();
+        EXPECT_NE(loud_ours.err, "") << flags[0] << " " << args.back();
+        const auto theirs = run(with(with({theirs_binary}, args), {"--quiet"}));
+        const auto ours = run(with(with({tether, flags[0]}, args), {"--quiet"}));
+        EXPECT_NE(theirs.status, 0) << flags[0] << " " << args.back();
+        EXPECT_EQ(ours.status, theirs.status) << flags[0] << " " << args.back();
+        EXPECT_EQ(ours.status, loud_ours.status) << flags[0] << " " << args.back();
+        EXPECT_EQ(ours.err, theirs.err) << flags[0] << " " << args.back();
+        EXPECT_EQ(ours.err, "") << flags[0] << " " << args.back();
+    }
+}
+
+// --nodelay is accepted by both commands with mosquitto's meaning (Nagle off; tether always
+// turns it off: Client.NagleIsOff) and changes nothing else: the same output, the same status.
+TEST(SubCompat, NodelayIsAcceptedAndChangesNothingElse) {
+    mosquitto_broker b;
+    const std::string port = std::to_string(b.port());
+    for (const std::string who : {"theirs", "ours"}) {
+        const std::vector<std::string> pub = who == "ours" ? std::vector<std::string>{tether, "pub"}
+                                                           : std::vector<std::string>{"/usr/bin/mosquitto_pub"};
+        const auto r = run(with(pub, {"-p", port, "--nodelay", "-t", "nd/" + who, "-m", "fast", "-r", "-q", "1"}));
+        EXPECT_EQ(r.status, 0) << who << ": " << r.err;
+    }
+    const std::vector<std::string> flags{"-t", "nd/#", "-v", "-C", "2", "-W", "10", "--nodelay"};
+    const auto theirs = mosquitto_sub(b, flags);
+    const auto ours = tether_sub(b, flags);
+    EXPECT_EQ(theirs.status, 0) << theirs.err;
+    EXPECT_EQ(ours.status, theirs.status) << ours.err;
+    EXPECT_EQ(ours.out, theirs.out);
+    EXPECT_NE(ours.out.find("nd/ours fast\n"), std::string::npos) << ours.out;  // the order is the broker's
+    EXPECT_NE(ours.out.find("nd/theirs fast\n"), std::string::npos) << ours.out;
+}
+
 TEST(PubCompat, SourcesRepeatAndExitStatuses) {
     mosquitto_broker b;
     const std::string port = std::to_string(b.port());

@@ -29,8 +29,9 @@ enum class errc {
     invalid_argument,        // a topic, filter, QoS or option the specification forbids
     message_too_large,       // larger than options::max_message_size
     // The server closed the connection each time (three) this message was sent alone, after
-    // answering the PINGREQ ahead of it and before the one behind it: it refuses it (NATS
-    // 2.9 has no QoS 2; AWS IoT closes on a topic the policy forbids). Never sent again.
+    // answering the PINGREQ ahead of it and before the one behind it, the last two times on
+    // links that had lasted 500 ms without it: it refuses it (NATS 2.9 has no QoS 2; AWS IoT
+    // closes on a topic the policy forbids). Never sent again.
     publish_refused,
     // A handler rejected a message it took the acknowledgement of (deferred_ack): the client
     // closed the connection so that the server delivers the message again.
