@@ -8,7 +8,8 @@
 #
 #   bash scripts/soak_cuts.sh                 # 3 runs of 20,000
 #   RUNS=10 COUNT=20000 bash scripts/soak_cuts.sh
-#   RECORD=DIR bash scripts/soak_cuts.sh      # the publisher's links, byte for byte, per link
+#   RECORD=DIR bash scripts/soak_cuts.sh      # both clients' links, byte for byte: DIR/runN/{pub,sub}
+#   python3 scripts/qos2_ids.py DIR/run1/sub  # what became of each QoS 2 id the broker sent the subscriber
 set -euo pipefail
 
 runs=${RUNS:-3}
@@ -28,10 +29,10 @@ for run in $(seq "$runs"); do
     "$port" >"$d/mosquitto.conf"
   mosquitto -c "$d/mosquitto.conf" 2>"$d/broker.log" &
   pids=($!)
-  python3 "$here/cut_proxy.py" "$sub_port" "$port" "$((2 * run))" 40 160 >"$d/cuts-sub" &
+  [ -n "${RECORD:-}" ] && mkdir -p "$RECORD/run$run/pub" "$RECORD/run$run/sub"
+  REC=${RECORD:+$RECORD/run$run/sub} python3 "$here/cut_proxy.py" "$sub_port" "$port" "$((2 * run))" 40 160 >"$d/cuts-sub" &
   pids+=($!)
-  [ -n "${RECORD:-}" ] && mkdir -p "$RECORD/run$run"
-  REC=${RECORD:+$RECORD/run$run} python3 "$here/cut_proxy.py" "$pub_port" "$port" "$((2 * run + 1))" 40 160 >"$d/cuts-pub" &
+  REC=${RECORD:+$RECORD/run$run/pub} python3 "$here/cut_proxy.py" "$pub_port" "$port" "$((2 * run + 1))" 40 160 >"$d/cuts-pub" &
   pids+=($!)
   sleep 0.7
   "$tether" sub -p "$sub_port" -c -i soak-sub -q 2 -t soak/t >"$d/cut-sub.out" 2>"$d/cut-sub.err" &
@@ -41,8 +42,13 @@ for run in $(seq "$runs"); do
   sleep 1
   status=0
   seq 1 "$count" | "$tether" pub -p "$pub_port" -c -i soak-pub -q 2 -t soak/t -l 2>"$d/pub.err" || status=$?
-  for _ in $(seq 600); do
-    [ "$(sort -u "$d/cut-sub.out" | wc -l)" -ge "$count" ] && [ "$(sort -u "$d/direct.out" | wc -l)" -ge "$count" ] && break
+  # Until both have everything, or nothing more came for 30 s (a loaded machine is slow,
+  # not lossy: a fixed limit reported late lines as missing).
+  last="" still=0
+  while [ "$still" -lt 300 ]; do
+    now="$(sort -u "$d/cut-sub.out" | wc -l) $(sort -u "$d/direct.out" | wc -l)"
+    [ "$now" = "$count $count" ] && break
+    if [ "$now" = "$last" ]; then still=$((still + 1)); else still=0 last=$now; fi
     sleep 0.1
   done
   sleep 1
@@ -51,11 +57,11 @@ for run in $(seq "$runs"); do
   line=""
   for who in cut-sub direct; do
     total=$(wc -l <"$d/$who.out"); distinct=$(sort -u "$d/$who.out" | wc -l)
-    missing=$(seq 1 "$count" | sort | comm -23 - <(sort -u "$d/$who.out") | sort -n | head -20 | tr '\n' ' ')
+    missing=$(seq 1 "$count" | sort | comm -23 - <(sort -u "$d/$who.out") | sort -n | awk 'NR <= 20' | tr '\n' ' ')
     line+=" $who=$distinct/$count dups=$((total - distinct)) missing=[${missing% }]"
     [ "$distinct" -eq "$count" ] && [ "$total" -eq "$count" ] || failed=1
   done
   echo "run=$run pub_exit=$status$line cuts_sub=$(tail -1 "$d/cuts-sub" | cut -d= -f2) cuts_pub=$(tail -1 "$d/cuts-pub" | cut -d= -f2)"
-  [ -s "$d/pub.err" ] && sed 's/^/  pub: /' "$d/pub.err" | sort | uniq -c | head -3
+  [ -s "$d/pub.err" ] && sed 's/^/  pub: /' "$d/pub.err" | sort | uniq -c | awk 'NR <= 3'
 done
 exit "$failed"
