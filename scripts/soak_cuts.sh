@@ -34,12 +34,17 @@ for run in $(seq "$runs"); do
   pids+=($!)
   REC=${RECORD:+$RECORD/run$run/pub} python3 "$here/cut_proxy.py" "$pub_port" "$port" "$((2 * run + 1))" 40 160 >"$d/cuts-pub" &
   pids+=($!)
-  sleep 0.7
+  # Both subscribers' sessions exist before anything is published, so that none misses a
+  # line by subscribing late; the proxies listen before anyone connects through them (a
+  # first connection that fails ends a command, as it ends mosquitto_sub).
+  wait_for_port "$port"
+  for id in soak-sub soak-direct; do "$tether" sub -p "$port" -c -i "$id" -q 2 -t soak/t -E; done
+  wait_for_port "$sub_port"
+  wait_for_port "$pub_port"
   "$tether" sub -p "$sub_port" -c -i soak-sub -q 2 -t soak/t >"$d/cut-sub.out" 2>"$d/cut-sub.err" &
   pids+=($!)
   "$tether" sub -p "$port" -c -i soak-direct -q 2 -t soak/t >"$d/direct.out" 2>/dev/null &
   pids+=($!)
-  sleep 1
   status=0
   seq 1 "$count" | "$tether" pub -p "$pub_port" -c -i soak-pub -q 2 -t soak/t -l 2>"$d/pub.err" || status=$?
   # Until both have everything, or nothing more came for 30 s (a loaded machine is slow,
