@@ -157,7 +157,7 @@ void engine::process_events() {
                 held_resends_.push_back(e.packet_id);  // after the probe's acknowledgement
                 break;
             }
-            if (probe_.probing() && e.packet_id == probe_.probe()) {
+            if (e.type == core::event_type::resend_publish && probe_.probing() && e.packet_id == probe_.probe()) {
                 if (!probe_.must_settle()) {
                     write_probe(e.packet_id);
                 } else {  // after a strike: only once this link has lasted without it

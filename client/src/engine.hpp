@@ -129,6 +129,7 @@ private:
     std::uint32_t write_probe_ping();
     void write_probe(std::uint16_t packet_id);  // the probe between its two PINGREQs
     void write_settled_probe();                 // the probe that waited settle_ms, when due
+    [[nodiscard]] core::millis settle_left() const;
     void grow_inbound_qos2();
     void on_connack(const core::event& e);
     void dispatch(const core::event& e);

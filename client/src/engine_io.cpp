@@ -187,7 +187,7 @@ void engine::wake_sent_waiters() {
 void engine::arm_ticker() {
     if (link_failed_) return;
     core::millis wait_ms = session_.next_timeout(now());
-    if (settling_probe_ != 0) wait_ms = std::min(wait_ms, settled_at_ > now() ? settled_at_ - now() : 0);
+    if (settling_probe_ != 0) wait_ms = std::min(wait_ms, settle_left());
     auto deadline = std::chrono::steady_clock::now() +
                     (wait_ms == core::no_timeout ? std::chrono::milliseconds(std::chrono::hours(1))
                                                  : std::chrono::milliseconds(wait_ms));

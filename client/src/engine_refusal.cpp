@@ -4,6 +4,7 @@
 // again, and the rest go on.
 
 #include <asio/error.hpp>
+#include <cstdint>
 #include <utility>
 
 #include "engine.hpp"
@@ -52,8 +53,14 @@ void engine::write_probe(std::uint16_t packet_id) {
     probe_tail_ = write_probe_ping();
 }
 
+// Milliseconds until the settling probe goes (0: due), across the clock's wrap every 49.7 days.
+core::millis engine::settle_left() const {
+    const auto left = static_cast<std::int32_t>(settled_at_ - now());
+    return left > 0 ? static_cast<core::millis>(left) : 0;
+}
+
 void engine::write_settled_probe() {
-    if (settling_probe_ == 0 || now() < settled_at_ || state_ != state::connected || link_failed_) return;
+    if (settling_probe_ == 0 || settle_left() != 0 || state_ != state::connected || link_failed_) return;
     write_probe(std::exchange(settling_probe_, 0));
 }
 

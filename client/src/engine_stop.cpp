@@ -75,6 +75,12 @@ void engine::fail_all(std::error_code ec) {
     });
     for (const std::uint16_t id : ids) flights_.erase(id);
     session_.abandon_outbound();
+    // Probing ends with the messages it was about: a probe chosen before the stop would
+    // otherwise hold every later publish back on the next connect(), waiting for a probe
+    // that is never sent (when only a PUBREL is left to resend).
+    probe_.reset();
+    settling_probe_ = 0;
+    held_resends_.clear();
     subscriptions_.fail_waiters(ec);
     for (auto& u : pending_unsubscribes_) {
         if (u.acked) u.acked->set(ec);

@@ -15,9 +15,10 @@
 // `settle_ms` without it: a refusing server keeps a link up as long as the probe is not
 // sent and closes it as soon as it is, while a link that merely flaps is cut whenever it
 // is cut, probe or not. A link cut while its probe waits ends the run of strikes.
-// A link that merely flapped costs one round trip at a window of one; a cut passes for a
-// refusal only if, `strikes` times running, it falls inside those few milliseconds, and
-// all but the first time after the link had lasted `settle_ms` without one.
+// A link that merely flapped costs one round trip at a window of one (and, after a strike,
+// up to settle_ms more); a cut passes for a refusal only if, `strikes` times running, it
+// falls inside those few milliseconds, and all but the first time after the link had
+// lasted `settle_ms` without one.
 
 #include <cstddef>
 #include <cstdint>

@@ -31,7 +31,7 @@ using test::run_coro;
 
 // Answers as a broker with a persistent session would (CONNACK with the session present
 // from the second connection, PUBACK, PUBREC, PUBCOMP, PINGRESP), except where `decide`
-// says otherwise for a packet.
+// says otherwise for a packet (leave_unanswered: a PUBLISH or a PUBREL).
 enum class act { answer, leave_unanswered, close, answer_then_close, stall_then_close };
 
 class policy_broker {
@@ -109,7 +109,7 @@ private:
                     reply = {static_cast<std::uint8_t>(qos == 1 ? 0x40 : 0x50), 0x02, in[4 + topic_size],
                              in[5 + topic_size]};
                 }
-                if (type == 6) reply = {0x70, 0x02, in[2], in[3]};
+                if (type == 6 && what != act::leave_unanswered) reply = {0x70, 0x02, in[2], in[3]};
                 if (type == 12) reply = {0xD0, 0x00};
                 in.erase(in.begin(), in.begin() + static_cast<long>(size));
                 if (!reply.empty()) co_await asio::async_write(s, asio::buffer(reply), detail::use_tuple);
@@ -237,6 +237,67 @@ TEST(RefusalProbe, LinksCutAtTheProbeButAlsoWithoutItDoNotRefuseIt) {
             return n <= 9 && type == 3 ? act::close : act::answer;
         },
         [](int n) { return n >= 2 && n <= 9 ? std::optional(100ms) : std::nullopt; });
+}
+
+// A link cut while its probe waits (here: right after CONNACK) ends the run of strikes, as
+// any connection that ends otherwise does: the strikes before it do not count towards a
+// refusal. Connections 2, 4 and 5 close at the probe; with the run kept across the cut of
+// connection 3, connection 5 would have been the third strike. (A busy machine can only
+// take strikes away, never add one.)
+TEST(RefusalProbe, ALinkCutWhileItsProbeWaitsEndsTheRunOfStrikes) {
+    delivered_not_refused([](int n, int count, std::uint8_t type, std::string_view) {
+        if (n == 3) return count == 1 ? act::answer_then_close : act::answer;  // CONNACK, then cut
+        return n <= 5 && type == 3 ? act::close : act::answer;
+    });
+}
+
+// The first probe after a close goes at once: only after a strike does it wait for its
+// link to last. Here every link after the first is cut 300 ms after it began and answers
+// everything meanwhile; a probe that waited settle_ms (500 ms) on each would never go.
+TEST(RefusalProbe, TheFirstProbeGoesAtOnce) {
+    delivered_not_refused(
+        [](int n, int, std::uint8_t type, std::string_view) { return n == 1 && type == 3 ? act::close : act::answer; },
+        [](int n) { return n >= 2 ? std::optional(300ms) : std::nullopt; });
+}
+
+// A stop while probing ends the probing. Here the stop comes while a QoS 2 message past
+// PUBREC is kept (its PUBREL goes on every connection) and a QoS 1 message was the probe:
+// the next connect() resends only the PUBREL, and a probe chosen before the stop would
+// have held every later publish back for ever, waiting to be sent.
+TEST(RefusalProbe, AStopWhileProbingLeavesTheNextConnectionFreeToPublish) {
+    run_coro(
+        [&](asio::io_context& io) -> asio::awaitable<void> {
+            // 1: PUBREC for "kept", then closes at its PUBREL, "probe" unanswered. 2: the
+            // PUBREL unanswered, closes at the probe (a strike). 3 and after, until the
+            // stop: the PUBREL unanswered. After the stop: everything answered.
+            bool stopped = false;
+            policy_broker broker(io, [&](int n, int, std::uint8_t type, std::string_view topic) {
+                if (stopped) return act::answer;
+                if (type == 3 && topic == "probe") return n == 1 ? act::leave_unanswered : act::close;
+                if (type == 6) return n == 1 ? act::close : act::leave_unanswered;
+                return act::answer;
+            });
+            client c(io.get_executor(), persistent_fast_reconnect(broker.port()));
+            CO_ASSERT(!(co_await c.connect()));
+            const std::string kept = "kept", probe = "probe", later = "later", x = "x";
+            CO_ASSERT(!c.publish_now(kept, x, qos::exactly_once));
+            CO_ASSERT(!c.publish_now(probe, x, qos::at_least_once));
+            CO_ASSERT(co_await eventually([&] { return broker.connections >= 3; }));
+            stopped = true;
+            (void)co_await c.disconnect(100ms);  // times out: the probe waits for its link to last
+            std::error_code again = make_error_code(errc::already_connected);
+            for (int i = 0; i < 1000 && again == errc::already_connected; ++i) {  // until the stopped run wound down
+                asio::steady_timer pause(io, 10ms);
+                co_await pause.async_wait(detail::use_tuple);
+                again = co_await c.connect();
+            }
+            EXPECT_FALSE(again) << again.message();
+            CO_ASSERT(!again);
+            const auto ec = co_await c.publish(later, x, qos::at_least_once, wait::ack);
+            EXPECT_FALSE(ec) << ec.message();
+            EXPECT_EQ(broker.acked.back(), later);
+        },
+        20s);
 }
 
 // A server that refuses a message by closing the link when it reads it, every time, and
