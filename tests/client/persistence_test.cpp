@@ -13,6 +13,8 @@
 #include <asio/detached.hpp>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,6 +27,7 @@
 #include "scripted_server.hpp"
 #include "journal.hpp"
 #include "journal_error.hpp"
+#include "journal_reader.hpp"
 #include "tether/client/client.hpp"
 
 namespace tether::client {
@@ -443,6 +446,58 @@ TEST(Persistence, AcceptedMessagesAreJournaledBeforePublishReturnsAndQos0IsNot) 
     EXPECT_EQ(rec.outbound[0].qos, qos::at_least_once);
     EXPECT_EQ(text(rec.outbound[1]), "two");
     EXPECT_EQ(rec.outbound[1].qos, qos::exactly_once);
+}
+
+// The journal as a process killed now would leave it, read while the client still has it
+// open: "seq:id " of each live message, oldest first.
+std::string journal_on_disk(const temp_dir& dir, const char* id) {
+    std::ifstream in(dir.path / "journal", std::ios::binary);
+    const std::vector<std::uint8_t> b{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    detail::journal_state state;
+    const detail::journal_read r = detail::read_journal(b, id, state);
+    if (r.error || r.stopped == detail::journal_read::stop::bad_record) return "unreadable";
+    std::string s;
+    state.for_each([&](const detail::journal_entry& e) { s += std::to_string(e.seq) + ":" + std::to_string(e.packet_id) + " "; });
+    return s;
+}
+
+// The journal holds binds and acknowledgements back to write runs of them as one record
+// (journal.hpp), but never past what the server has seen: each PUBLISH reaches the server
+// after the record of its packet id is in the file, and the acknowledgements of a batch of
+// packets read are in the file when the batch is done, not at the next write.
+TEST(Persistence, TheJournalOnDiskNeverLagsWhatTheServerSawOrAcknowledged) {
+    temp_dir dir;
+    std::vector<std::string> behind;  // the file, each time a PUBLISH arrived before its bind
+    std::string acknowledged;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        test::scripted_server server(io);
+        server.ack_publishes_at_ping = true;  // the PUBACKs come in one batch, at the PINGREQ
+        int received = 0;
+        server.close_when = [&](int, std::uint8_t type) {
+            if (type == 3) {
+                ++received;
+                const std::string now = journal_on_disk(dir, "lag");
+                int bound = 0;
+                for (std::size_t at = now.find(':'); at != std::string::npos; at = now.find(':', at + 1)) {
+                    bound += now[at + 1] != '0' ? 1 : 0;
+                }
+                if (bound < received) behind.push_back(now);
+            }
+            return false;
+        };
+        client c(io.get_executor(), run_of(server, "lag", dir, 16));
+        CO_ASSERT(!co_await c.connect());
+        for (int i = 0; i < 10; ++i) {
+            const std::string payload = "m" + std::to_string(i);
+            CO_ASSERT(!c.publish_now("l/t", payload, qos::at_least_once));
+        }
+        CO_ASSERT(co_await eventually([&] { return received == 10; }));
+        CO_ASSERT(!co_await c.ping());
+        CO_ASSERT(co_await eventually([&] { return c.in_flight() == 0; }));
+        acknowledged = journal_on_disk(dir, "lag");
+    });
+    EXPECT_TRUE(behind.empty()) << behind.size() << " PUBLISHes before their bind, first with the file at " << behind.front();
+    EXPECT_EQ(acknowledged, "");
 }
 
 TEST(Persistence, ADroppedMessageLeavesTheJournalAndIsNeverSent) {
