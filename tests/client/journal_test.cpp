@@ -847,9 +847,32 @@ TEST(Journal, CompactionKeepsExactlyTheLiveRecords) {
     EXPECT_EQ(reopen(d), expected);
 }
 
-TEST(Journal, CompactionInStepsWithWritesBetween) {
+// The same operations on two journals, one of them compacted in steps between them (`ops`
+// is told which): what each recovers afterwards.
+struct both_recovered {
+    std::string compacted, reference;
+};
+template <class Ops>
+both_recovered with_and_without_compaction(Ops ops) {
     temp_dir d, reference;
-    // The same operations on two journals, one compacted in small steps between them.
+    {
+        journal r;
+        journal_recovery rec;
+        EXPECT_FALSE(r.open(reference.str(), "dev", durability::process_crash, rec));
+        ops(r, false);
+    }
+    {
+        journal j;
+        journal_recovery rec;
+        EXPECT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+        ops(j, true);
+        EXPECT_FALSE(j.compacting());
+        EXPECT_FALSE(fs::exists(d.path / "journal.tmp"));
+    }
+    return {reopen(d), reopen(reference)};
+}
+
+TEST(Journal, CompactionInStepsWithWritesBetween) {
     auto ops = [](journal& j, bool compact) {
         fill_and_ack(j, 300);
         bool done = false;
@@ -876,29 +899,15 @@ TEST(Journal, CompactionInStepsWithWritesBetween) {
         while (compact && !done) EXPECT_FALSE(j.compact_step(500, done));
         append(j, "last", "l");
     };
-    {
-        journal r;
-        journal_recovery rec;
-        ASSERT_FALSE(r.open(reference.str(), "dev", durability::process_crash, rec));
-        ops(r, false);
-    }
-    {
-        journal j;
-        journal_recovery rec;
-        ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
-        ops(j, true);
-        EXPECT_FALSE(j.compacting());
-        EXPECT_FALSE(fs::exists(d.path / "journal.tmp"));
-    }
-    EXPECT_NE(reopen(d).find("301 id7 q2 rel new=n\n"), std::string::npos);
-    EXPECT_EQ(reopen(d), reopen(reference));
+    const both_recovered r = with_and_without_compaction(ops);
+    EXPECT_NE(r.compacted.find("301 id7 q2 rel new=n\n"), std::string::npos);
+    EXPECT_EQ(r.compacted, r.reference);
 }
 
 // Runs of binds and removals across the point the compaction under way has copied up to:
 // the part before it reaches the copy too, the part after it only the journal (the copy
 // takes those messages later, as they are then).
 TEST(Journal, ARunAcrossTheCompactionsCopyPointReachesTheCopy) {
-    temp_dir d, reference;
     auto ops = [](journal& j, bool compact) {
         for (int i = 0; i < 100; ++i) append(j, "r/t", std::string(20, 'p'));
         for (std::uint64_t seq = 1; seq <= 100; ++seq) EXPECT_FALSE(j.bind_id(seq, static_cast<std::uint16_t>(seq)));
@@ -915,23 +924,10 @@ TEST(Journal, ARunAcrossTheCompactionsCopyPointReachesTheCopy) {
         while (compact && !done) EXPECT_FALSE(j.compact_step(40 * 43, done));
         append(j, "last", "l");
     };
-    {
-        journal r;
-        journal_recovery rec;
-        ASSERT_FALSE(r.open(reference.str(), "dev", durability::process_crash, rec));
-        ops(r, false);
-    }
-    {
-        journal j;
-        journal_recovery rec;
-        ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
-        ops(j, true);
-        EXPECT_FALSE(j.compacting());
-    }
-    const std::string expected = reopen(reference);
-    EXPECT_NE(expected.find("29 id229 q1"), std::string::npos);
-    EXPECT_EQ(expected.find("\n30 id"), std::string::npos);
-    EXPECT_EQ(reopen(d), expected);
+    const both_recovered r = with_and_without_compaction(ops);
+    EXPECT_NE(r.reference.find("29 id229 q1"), std::string::npos);
+    EXPECT_EQ(r.reference.find("\n30 id"), std::string::npos);
+    EXPECT_EQ(r.compacted, r.reference);
 }
 
 TEST(Journal, ACrashBetweenCompactionStepsLosesNothing) {
