@@ -14,7 +14,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -454,8 +453,10 @@ TEST(Persistence, AcceptedMessagesAreJournaledBeforePublishReturnsAndQos0IsNot) 
 // The journal as a process killed now would leave it, read while the client still has it
 // open: "seq:id " of each live message, oldest first.
 std::string journal_on_disk(const temp_dir& dir, const char* id) {
+    // Read whole at once: the file is its records and the 1 MiB reserved beyond them.
     std::ifstream in(dir.path / "journal", std::ios::binary);
-    const std::vector<std::uint8_t> b{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    std::vector<std::uint8_t> b(std::filesystem::file_size(dir.path / "journal"));
+    in.read(reinterpret_cast<char*>(b.data()), static_cast<std::streamsize>(b.size()));
     detail::journal_state state;
     const detail::journal_read r = detail::read_journal(b, id, state);
     if (r.error || r.stopped == detail::journal_read::stop::bad_record) return "unreadable";
