@@ -202,6 +202,7 @@ void engine::process_events() {
     if (subscribe_after_resends_ && !probe_.probing()) send_new_subscriptions();
     drain_queue();
     check_drained();
+    journal_flush();  // the acknowledgements of this batch, and the messages it let into the window
 }
 
 void engine::dispatch(const core::event& e) {

@@ -182,6 +182,9 @@ private:
     // may wait behind an earlier message's acknowledgement.
     void journal_accepted(const pending_ack& p);
     void journal_release_inbound(std::uint16_t packet_id);
+    // Writes the run of records the journal held back (journal.hpp): before every write to
+    // the socket and at the end of each batch of packets read.
+    void journal_flush();
     void journal_connack(bool session_present);
     // The fdatasync that the publishes of this turn share (power_loss): set when done.
     std::shared_ptr<signal> journal_batch();

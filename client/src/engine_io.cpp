@@ -129,6 +129,7 @@ void engine::schedule_write() {
 
 void engine::write_next() {
     if (link_failed_ || write_busy_ || out_.empty()) return;
+    journal_flush();  // a PUBLISH leaves after the record of its packet id
     writing_.swap(out_);  // out_ takes the old buffer, empty with its capacity
     write_offset_ = 0;
     write_more();

@@ -152,6 +152,10 @@ void engine::journal_release_inbound(std::uint16_t packet_id) {
     journal_compact_a_little();
 }
 
+void engine::journal_flush() {
+    if (journal_ && journal_->flush()) ++stats_.journal_errors;
+}
+
 void engine::journal_connack(bool session_present) {
     if (!journal_ || session_present) return;
     // Without its session the server sends none of the held ids' PUBRELs, and may use them

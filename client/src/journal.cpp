@@ -33,6 +33,11 @@ namespace {
 
 std::error_code last_error() noexcept { return {errno, std::system_category()}; }
 
+// The window of the journal mapped for writing, and the largest record copied into it:
+// larger ones are one pwritev each, which costs little beside their size.
+constexpr std::size_t window_size = std::size_t{1} << 20;
+constexpr std::size_t largest_mapped = window_size / 4;
+
 // Writes all of `iov` at `offset`, through short writes and EINTR.
 std::error_code write_all(int fd, std::uint64_t offset, iovec* iov, int count) noexcept {
     while (count > 0) {
@@ -111,6 +116,7 @@ journal::journal() { buf_.reserve(256); }
 journal::~journal() { close(); }
 
 void journal::close() noexcept {
+    if (fd_ >= 0 && !broken_) (void)flush();
     stop_compaction();
     unmap();
     if (fd_ >= 0) {
@@ -230,6 +236,8 @@ std::error_code journal::open(const std::string& dir, std::string_view client_id
     no_map_ = ::fstatfs(fd, &fs) != 0 || !mapping_is_safe_on(static_cast<long>(fs.f_type));
     broken_ = false;
     dirty_ = false;
+    held_count_ = 0;
+    runs_ = r.version >= jf::first_version_with_runs;  // a version 1 file gets version 1 records
     header_.clear();
     write_journal_header(client_id, header_);
     return {};
@@ -238,6 +246,70 @@ std::error_code journal::open(const std::string& dir, std::string_view client_id
 std::error_code journal::checked() const noexcept {
     if (fd_ < 0 || broken_) return make_error_code(journal_errc::broken);
     return {};
+}
+
+std::error_code journal::flushed() {
+    if (auto ec = checked()) return ec;
+    return flush();
+}
+
+std::error_code journal::flush() {
+    if (held_count_ == 0) return {};
+    if (auto ec = checked()) return ec;
+    const std::uint32_t count = std::exchange(held_count_, 0);
+    if (auto ec = write_run(fd_, end_, held_type_, held_seq_, held_id_, count)) {
+        // Its room was reserved: this does not happen. Should it, the state has news the
+        // file lacks, and records written after it could contradict the file (a PUBREC of
+        // a message bound only in the state): no more are written.
+        broken_ = true;
+        return ec;
+    }
+    // The messages of the run that the compaction under way copied already (all of them
+    // below copy_next_: a run starts after the last step, which flushed) get it in the copy.
+    if (tmp_fd_ >= 0 && held_seq_ < copy_next_) {
+        const auto copied = static_cast<std::uint32_t>(std::min<std::uint64_t>(count, copy_next_ - held_seq_));
+        if (auto ec = write_run(tmp_fd_, tmp_end_, held_type_, held_seq_, held_id_, copied)) {
+            copy_error_ = ec;
+            stop_compaction();
+        }
+    }
+    return {};
+}
+
+bool journal::hold_back(std::uint8_t type, std::uint64_t seq, std::uint16_t id) {
+    if (!runs_) return false;
+    const bool bind = type == static_cast<std::uint8_t>(jf::record::bind_id);
+    if (held_count_ != 0 && held_type_ == type && seq == held_seq_ + held_count_ &&
+        (bind ? held_count_ < 0xFFFF && std::uint32_t{held_id_} + held_count_ == id : held_count_ < 0xFFFF'FFFF)) {
+        ++held_count_;
+        return true;
+    }
+    if (flush()) return false;
+    // The run's record goes where the next record would: room for its largest form now,
+    // in the window (a copy that cannot fail later), or no run.
+    if (!map_for(end_, jf::record_head + jf::run_body)) return false;
+    held_type_ = type;
+    held_seq_ = seq;
+    held_id_ = id;
+    held_count_ = 1;
+    return true;
+}
+
+std::error_code journal::write_run(int fd, std::uint64_t& end, std::uint8_t type, std::uint64_t seq,
+                                   std::uint16_t id, std::uint32_t count) {
+    const bool bind = type == static_cast<std::uint8_t>(jf::record::bind_id);
+    if (count == 1) return write_small(fd, end, type, seq, id, true, bind);
+    buf_.resize(jf::record_head + jf::run_body);
+    std::uint8_t* body = buf_.data() + jf::record_head;
+    jf::put64(body, seq);
+    if (bind) {
+        jf::put16(body + 8, id);
+        jf::put16(body + 10, static_cast<std::uint16_t>(count));
+    } else {
+        jf::put32(body + 8, count);
+    }
+    const auto run = bind ? jf::record::bind_run : jf::record::remove_run;
+    return commit(fd, end, static_cast<std::uint8_t>(run), jf::run_body, {});
 }
 
 std::error_code journal::commit(int fd, std::uint64_t& end, std::uint8_t type, std::size_t fixed,
@@ -304,15 +376,12 @@ bool mapping_is_safe_on(long statfs_type) noexcept {
 }
 
 bool journal::map_for(std::uint64_t end, std::size_t n) noexcept {
-    // Records up to a quarter of the window are copied into it; larger ones are one
-    // pwritev each, which costs little beside their size.
-    constexpr std::size_t window = std::size_t{1} << 20;
-    if (no_map_ || n > window / 4) return false;
-    if (map_ != nullptr && end >= map_at_ && end + n <= map_at_ + map_len_) return true;
+    if (no_map_ || n > largest_mapped) return false;
+    if (in_window(end, n)) return true;
     unmap();
     static const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
     const std::uint64_t at = end / page * page;
-    const std::size_t len = window;
+    const std::size_t len = window_size;
     if (at + len > cap_) {
         // This window was refused already: a full disk stays full for many records, and
         // each would pay a failed fallocate to learn it. Asked again once records pass
@@ -378,6 +447,14 @@ std::error_code journal::append_publish(core::qos q, bool retain, std::string_vi
     }
     if (payload.size() > jf::max_payload) return make_error_code(journal_errc::message_too_large);
     const std::size_t fixed = jf::publish_fixed + topic.size();
+    // A new message may go before the run held back (which names older ones only), so that
+    // messages published one by one, each bound as it goes out, make one run of binds —
+    // as long as the run's room stays free behind it in the window; else the run goes
+    // first (before buf_ is filled: the run is written from it).
+    const std::size_t total = jf::record_head + fixed + payload.size();
+    if (held_count_ != 0 && (total > largest_mapped || !in_window(end_, total + jf::record_head + jf::run_body))) {
+        if (auto ec = flush()) return ec;
+    }
     buf_.resize(jf::record_head + fixed);  // within the capacity once warmed up
     std::uint8_t* body = buf_.data() + jf::record_head;
     const std::uint64_t next = state_.last_seq() + 1;
@@ -403,14 +480,17 @@ std::error_code journal::bind_id(std::uint64_t seq, std::uint16_t packet_id) {
     if (packet_id == 0) return make_error_code(journal_errc::invalid_argument);
     if (state_.find(seq) == nullptr) return make_error_code(journal_errc::unknown_message);
     const auto type = static_cast<std::uint8_t>(jf::record::bind_id);
-    if (auto ec = write_small(fd_, end_, type, seq, packet_id, true, true)) return ec;
+    if (!hold_back(type, seq, packet_id)) {
+        if (auto ec = flushed()) return ec;
+        if (auto ec = write_small(fd_, end_, type, seq, packet_id, true, true)) return ec;
+        mirror(type, seq, packet_id, true, true);
+    }
     (void)state_.bind(seq, packet_id);
-    mirror(type, seq, packet_id, true, true);
     return {};
 }
 
 std::error_code journal::mark_pubrec(std::uint64_t seq) {
-    if (auto ec = checked()) return ec;
+    if (auto ec = flushed()) return ec;
     const journal_entry* e = state_.find(seq);
     if (e == nullptr || e->qos != 2 || e->packet_id == 0) return make_error_code(journal_errc::unknown_message);
     const auto type = static_cast<std::uint8_t>(jf::record::pubrec);
@@ -431,14 +511,17 @@ std::error_code journal::remove(std::uint64_t seq) {
     if (auto ec = checked()) return ec;
     if (state_.find(seq) == nullptr) return make_error_code(journal_errc::unknown_message);
     const auto type = static_cast<std::uint8_t>(jf::record::remove);
-    if (auto ec = write_small(fd_, end_, type, seq, 0, true, false)) return ec;
+    if (!hold_back(type, seq, 0)) {
+        if (auto ec = flushed()) return ec;
+        if (auto ec = write_small(fd_, end_, type, seq, 0, true, false)) return ec;
+        mirror(type, seq, 0, true, false);
+    }
     (void)state_.remove(seq);
-    mirror(type, seq, 0, true, false);
     return {};
 }
 
 std::error_code journal::hold_inbound(std::uint16_t packet_id) {
-    if (auto ec = checked()) return ec;
+    if (auto ec = flushed()) return ec;
     if (packet_id == 0) return make_error_code(journal_errc::invalid_argument);
     // The copy under way gets the inbound ids when it finishes, from the state.
     if (auto ec = write_small(fd_, end_, static_cast<std::uint8_t>(jf::record::inbound_hold), 0, packet_id, false,
@@ -450,7 +533,7 @@ std::error_code journal::hold_inbound(std::uint16_t packet_id) {
 }
 
 std::error_code journal::release_inbound(std::uint16_t packet_id) {
-    if (auto ec = checked()) return ec;
+    if (auto ec = flushed()) return ec;
     if (packet_id == 0) return make_error_code(journal_errc::invalid_argument);
     if (auto ec = write_small(fd_, end_, static_cast<std::uint8_t>(jf::record::inbound_release), 0, packet_id,
                               false, true)) {
@@ -472,7 +555,7 @@ std::error_code journal::release_all_inbound() {
 }
 
 std::error_code journal::sync() {
-    if (auto ec = checked()) return ec;
+    if (auto ec = flushed()) return ec;
     if (durability_ != durability::power_loss || !dirty_) return {};
     if (::fdatasync(fd_) != 0) {
         // After a failed fdatasync the kernel may have dropped the dirty pages: what was
@@ -553,7 +636,7 @@ std::error_code journal::copy_entry(const journal_entry& e, std::span<const std:
 
 std::error_code journal::compact_step(std::size_t budget, bool& done) {
     done = false;
-    if (auto ec = checked()) return ec;
+    if (auto ec = flushed()) return ec;
     if (copy_error_) return std::exchange(copy_error_, {});
     if (tmp_fd_ < 0) {
         tmp_fd_ = ::open(tmp_path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -638,6 +721,7 @@ std::error_code journal::finish_compaction() {
     state_.for_each([](journal_entry& e) { e.offset = e.new_offset; });
     state_.squeeze();
     dirty_ = false;
+    runs_ = true;  // the copy has the header of this version
     if (durability_ == durability::power_loss) return sync_dir(dir_);
     return {};
 }
@@ -660,6 +744,7 @@ void journal::stop_compaction() noexcept {
 
 void journal::abandon_compaction_for_test() noexcept {
     if (tmp_fd_ < 0) return;
+    (void)flush();
     (void)flush_stage();  // as far as the copy had got
     ::close(tmp_fd_);
     tmp_fd_ = -1;

@@ -13,11 +13,22 @@
 //   if (auto ec = j.append_publish(core::qos::at_least_once, false, "t", payload, seq)) ...;  // refuse
 //   (void)j.bind_id(seq, packet_id);   // when it enters the window
 //   (void)j.remove(seq);               // PUBACK / PUBCOMP
+//   (void)j.flush();                   // before the next write to the socket
 //
 // Every function that writes returns the error of the disk (a std::system_category code:
 // ENOSPC, EROFS, EACCES, EIO, EFBIG, ...) and then has changed nothing: a record is either
 // wholly in the file and in the state, or in neither. If a failed write cannot be cut off
 // again, the journal turns `broken` and refuses all later writes (sticky).
+//
+// One exception, for speed: bind_id and remove (mark_acked) may hold their record back to
+// join a run of them (consecutive seqs, and ids), which goes as one record at flush() or
+// before any other record (new messages' records may go before it: it names older ones).
+// The state has it at once, and room for it stays free in the mapped window behind
+// whatever is written meanwhile, so the run's write is a copy that cannot fail. The
+// engine flushes before each write to the socket and at the end of each batch of packets
+// read. So the journal is never behind what the server has been sent, and a crash before
+// the flush loses only a bind whose PUBLISH never left (the message gets a new id) or news
+// of an acknowledgement (the message is sent again: at QoS 2 past PUBREC, as its PUBREL).
 
 #include <cstdint>
 #include <span>
@@ -113,6 +124,11 @@ public:
     // their PUBRELs and may use those ids for new messages. Errors: broken, system.
     [[nodiscard]] std::error_code release_all_inbound();
 
+    // Writes the run of bind_id or remove records held back (above), if any. Cannot fail
+    // for a run (its room was reserved when it started); returns broken after a failure
+    // of the journal. Every other function that writes flushes first.
+    [[nodiscard]] std::error_code flush();
+
     // With durability::power_loss, makes every record written so far survive power loss
     // (one fdatasync for all of them); otherwise does nothing. Errors: EIO, broken.
     [[nodiscard]] std::error_code sync();
@@ -145,6 +161,7 @@ public:
     // For tests: writes every later record with pwritev, as on a file system where
     // mapping_is_safe_on says no (btrfs, ZFS, NFS: none can be mounted in a test).
     void write_without_mapping_for_test() noexcept {
+        (void)flush();
         unmap();
         no_map_ = true;
     }
@@ -161,10 +178,23 @@ private:
     [[nodiscard]] std::error_code write_small(int fd, std::uint64_t& end, std::uint8_t type, std::uint64_t seq,
                                               std::uint16_t id, bool with_seq, bool with_id);
     [[nodiscard]] std::error_code checked() const noexcept;
+    // checked(), then the run held back written (flush).
+    [[nodiscard]] std::error_code flushed();
+    // Holds back a bind_id (with an id) or remove record of `seq`: joins the run held back
+    // when it continues it, else starts one after writing that run. False when a run cannot
+    // be held here (a version 1 file, no mapped room): the caller writes the record now.
+    [[nodiscard]] bool hold_back(std::uint8_t type, std::uint64_t seq, std::uint16_t id);
+    // A run's record to `fd` at `end`: the version 1 record when it is one message long.
+    [[nodiscard]] std::error_code write_run(int fd, std::uint64_t& end, std::uint8_t type, std::uint64_t seq,
+                                            std::uint16_t id, std::uint32_t count);
     void mirror(std::uint8_t type, std::uint64_t seq, std::uint16_t id, bool with_seq, bool with_id) noexcept;
     // True when [end, end + n) lies in the mapped window of the journal, moving the window
     // there (and reserving the disk space under it) if needed; false: use pwritev.
     [[nodiscard]] bool map_for(std::uint64_t end, std::size_t n) noexcept;
+    // True when [end, end + n) lies in the window mapped now.
+    [[nodiscard]] bool in_window(std::uint64_t end, std::size_t n) const noexcept {
+        return map_ != nullptr && end >= map_at_ && end + n <= map_at_ + map_len_;
+    }
     void unmap() noexcept;
     // Writes what the compaction staged to its copy. Errors: system.
     [[nodiscard]] std::error_code flush_stage();
@@ -180,6 +210,15 @@ private:
     std::uint64_t end_ = 0;
     bool broken_ = false;
     bool dirty_ = false;  // written since the last fdatasync
+    // The run held back (hold_back): remove or bind_id records of held_count_ consecutive
+    // seqs from held_seq_ (and ids from held_id_). While it is held, [end_, end_ + its
+    // largest size) lies in the mapped window: a record that would leave no such room
+    // behind it writes the run first.
+    std::uint8_t held_type_ = 0;
+    std::uint64_t held_seq_ = 0;
+    std::uint16_t held_id_ = 0;
+    std::uint32_t held_count_ = 0;
+    bool runs_ = false;  // the file is of a version with run records (else: version 1 records only)
     std::error_code copy_error_;  // why the compaction under way was abandoned
     journal_state state_;
     std::vector<std::uint8_t> buf_;  // the record being written; keeps its capacity

@@ -7,6 +7,9 @@
 //
 // Records refer to messages by a sequence number the journal assigns (messages waiting in
 // the offline queue have no packet id yet), and bind a packet id once one is chosen.
+// Version 2 added the run records (7, 8): a run of acknowledgements, or of messages entering
+// the window, in one record. Version 1 files are read, and written with version 1 records
+// only until a compaction rewrites them as version 2 (journal.cpp).
 
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +18,8 @@
 namespace tether::client::detail::journal_format {
 
 inline constexpr std::uint8_t magic[8] = {'T', 'E', 'T', 'H', 'E', 'R', 'J', 'L'};
-inline constexpr std::uint16_t version = 1;
+inline constexpr std::uint16_t version = 2;
+inline constexpr std::uint16_t first_version_with_runs = 2;
 inline constexpr std::size_t header_fixed = 8 + 2 + 2 + 2;  // before the client id
 inline constexpr std::size_t header_crc = 4;
 inline constexpr std::size_t record_head = 1 + 4 + 4;
@@ -27,7 +31,11 @@ enum class record : std::uint8_t {
     remove = 4,          // seq u64: acknowledged, dropped or failed; gone
     inbound_hold = 5,    // packet id u16: an inbound QoS 2 PUBLISH delivered, awaiting PUBREL
     inbound_release = 6, // packet id u16: its PUBREL came
+    remove_run = 7,      // seq u64 | count u32 (2 or more): seq .. seq + count - 1 are gone
+    bind_run = 8,        // seq u64 | packet id u16 | count u16 (2 or more): seq + i got packet id + i
 };
+
+inline constexpr std::size_t run_body = 12;  // of remove_run and bind_run
 
 inline constexpr std::size_t publish_fixed = 8 + 1 + 2;
 inline constexpr std::size_t max_topic = 65'535;

@@ -13,8 +13,21 @@ namespace jf = journal_format;
 
 namespace {
 
+// Whether seq .. seq + count - 1 are all live: a run record applies to all of them or to
+// none (a damaged run must change nothing). `count` is at most the live messages, so a
+// damaged length cannot make this loop long.
+bool all_live(std::uint64_t seq, std::uint64_t count, journal_state& state) {
+    if (count < 2 || count > state.live_count() || seq > UINT64_MAX - count) return false;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        if (state.find(seq + i) == nullptr) return false;
+    }
+    return true;
+}
+
 // Applies one intact record; false when its body does not fit its type or the state.
-bool apply(jf::record type, std::span<const std::uint8_t> body, std::uint64_t offset, journal_state& state) {
+// Run records exist from version 2 on: in an older file they are damage.
+bool apply(jf::record type, std::span<const std::uint8_t> body, std::uint64_t offset, bool runs,
+           journal_state& state) {
     const std::uint8_t* p = body.data();
     switch (type) {
     case jf::record::publish: {
@@ -43,6 +56,26 @@ bool apply(jf::record type, std::span<const std::uint8_t> body, std::uint64_t of
         return body.size() == 2 && state.hold_inbound(jf::get16(p));
     case jf::record::inbound_release:
         return body.size() == 2 && state.release_inbound(jf::get16(p));
+    case jf::record::remove_run: {
+        if (!runs || body.size() != jf::run_body) return false;
+        const std::uint64_t seq = jf::get64(p);
+        const std::uint32_t count = jf::get32(p + 8);
+        if (!all_live(seq, count, state)) return false;
+        for (std::uint32_t i = 0; i < count; ++i) (void)state.remove(seq + i);
+        return true;
+    }
+    case jf::record::bind_run: {
+        if (!runs || body.size() != jf::run_body) return false;
+        const std::uint64_t seq = jf::get64(p);
+        const std::uint16_t id = jf::get16(p + 8);
+        const std::uint16_t count = jf::get16(p + 10);
+        if (id == 0 || std::uint32_t{id} + count - 1 > 0xFFFF || !all_live(seq, count, state)) return false;
+        // Each is live, so each bind holds (one may take its id from a stale holder).
+        for (std::uint16_t i = 0; i < count; ++i) {
+            (void)state.bind(seq + i, static_cast<std::uint16_t>(id + i));
+        }
+        return true;
+    }
     }
     return false;  // an unknown type: a newer format would have said so in the header
 }
@@ -98,6 +131,8 @@ journal_read read_journal(std::span<const std::uint8_t> bytes, std::string_view 
         return r;
     }
     r.header_size = crc_at + jf::header_crc;
+    r.version = jf::get16(p + 8);
+    const bool runs = r.version >= jf::first_version_with_runs;
 
     std::size_t at = r.header_size;
     while (at < bytes.size()) {
@@ -124,7 +159,7 @@ journal_read read_journal(std::span<const std::uint8_t> bytes, std::string_view 
         }
         std::uint32_t crc = crc32c({p + at, 5});
         crc = crc32c({p + at + jf::record_head, len}, crc);
-        if (crc != jf::get32(p + at + 5) || !apply(type, {p + at + jf::record_head, len}, at, state)) {
+        if (crc != jf::get32(p + at + 5) || !apply(type, {p + at + jf::record_head, len}, at, runs, state)) {
             r.stopped = journal_read::stop::bad_record;
             break;
         }

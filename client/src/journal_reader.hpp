@@ -16,6 +16,7 @@ struct journal_read {
     // corrupt_header. Nothing else is filled then. Damaged records are not an error.
     std::error_code error;
     std::size_t header_size = 0;
+    std::uint16_t version = 0;  // of the header
     std::size_t records = 0;    // intact records applied
     std::size_t valid_end = 0;  // the offset just past the last intact record
     // Why reading stopped before the end of the bytes, if it did: only zeros follow (space

@@ -31,6 +31,7 @@
 #include "journal_crc32c.hpp"
 #include "journal_error.hpp"
 #include "journal_format.hpp"
+#include "journal_reader.hpp"
 
 namespace fs = std::filesystem;
 using namespace tether::client::detail;
@@ -173,11 +174,173 @@ TEST(Journal, RoundTripKeepsOrderFlagsAndState) {
     ASSERT_FALSE(j.open(d.str(), "dev1", durability::power_loss, rec));
     EXPECT_EQ(describe(rec), "2 id11 q2 r rel b/2=two\n3 id12 q2 c/3=\nin7\n");
     EXPECT_EQ(rec.bytes_cut, 0u);
-    EXPECT_EQ(rec.records, 13u);
+    EXPECT_EQ(rec.records, 11u);  // the binds of a, b and c (seqs and ids in a row) are one record
     // Sequence numbers go on from the last one, and ids freed by acknowledgement are free.
     EXPECT_EQ(append(j, "f", "6"), 5u);
     EXPECT_FALSE(j.bind_id(5, 10));
     EXPECT_FALSE(j.sync());
+}
+
+// What the journal file in `d` holds right now, as a process killed at this point would
+// leave it: "seq:id" of each live message, oldest first.
+std::string on_disk(const temp_dir& d) {
+    const auto b = read_file(d.path / "journal");
+    journal_state state;
+    const journal_read r = read_journal(b, "dev", state);
+    EXPECT_FALSE(r.error);
+    EXPECT_NE(r.stopped, journal_read::stop::bad_record);
+    std::string s;
+    state.for_each([&](const journal_entry& e) { s += std::to_string(e.seq) + ":" + std::to_string(e.packet_id) + " "; });
+    return s;
+}
+
+// Messages entering the window in a row (seqs and packet ids consecutive) and a run of
+// acknowledgements are one record each, written at flush() (the engine's next socket
+// write, or the end of a batch of packets read) or before any other record; a crash before
+// that leaves the messages unbound or unacknowledged, never lost. Ids do not run past
+// 65,535: the run ends there.
+TEST(Journal, RunsOfBindsAndRemovalsAreOneRecordEachWrittenAtTheFlush) {
+    temp_dir d;
+    journal_recovery rec;
+    {
+        journal j;
+        ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+        for (int i = 0; i < 8; ++i) append(j, "t", "x");
+        const std::uint64_t start = j.file_size();
+        for (std::uint64_t seq = 1; seq <= 6; ++seq) ASSERT_FALSE(j.bind_id(seq, static_cast<std::uint16_t>(65'529 + seq)));
+        EXPECT_EQ(j.file_size(), start);  // held back
+        EXPECT_EQ(on_disk(d), "1:0 2:0 3:0 4:0 5:0 6:0 7:0 8:0 ");
+        ASSERT_FALSE(j.bind_id(7, 1));  // after 65,535: a new run, and the first is written
+        constexpr std::size_t run = journal_format::record_head + journal_format::run_body;
+        EXPECT_EQ(j.file_size(), start + run);
+        EXPECT_EQ(on_disk(d), "1:65530 2:65531 3:65532 4:65533 5:65534 6:65535 7:0 8:0 ");
+        ASSERT_FALSE(j.flush());
+        EXPECT_EQ(j.file_size(), start + run + journal_format::record_head + 10);  // a run of one: a bind_id record
+        ASSERT_FALSE(j.flush());                                                    // nothing held: nothing written
+        EXPECT_EQ(j.file_size(), start + run + journal_format::record_head + 10);
+        for (std::uint64_t seq = 2; seq <= 5; ++seq) ASSERT_FALSE(j.remove(seq));
+        ASSERT_FALSE(j.mark_acked(65'530));  // seq 1, not the next: the run of 2-5 is written
+        EXPECT_EQ(on_disk(d), "1:65530 6:65535 7:1 8:0 ");
+        append(j, "t", "y");  // a new message goes before the run, which names older ones only
+        EXPECT_EQ(on_disk(d), "1:65530 6:65535 7:1 8:0 9:0 ");
+        EXPECT_EQ(j.live_count(), 4u);
+        ASSERT_FALSE(j.remove(9));
+        EXPECT_EQ(on_disk(d), "6:65535 7:1 8:0 9:0 ");
+        ASSERT_FALSE(j.bind_id(8, 2));
+        ASSERT_FALSE(j.hold_inbound(3));  // any record other than a new message writes the run first
+        EXPECT_EQ(on_disk(d), "6:65535 7:1 8:2 ");
+    }  // closing writes what is held too
+    journal j;
+    ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+    EXPECT_EQ(rec.records, 9u + 3 + 3 + 1);  // 9 publishes, 3 bind records, 3 removal records, 1 inbound id
+    EXPECT_EQ(describe(rec), "6 id65535 q1 t=x\n7 id1 q1 t=x\n8 id2 q1 t=x\nin3\n");
+}
+
+// A run record applies to all its messages or to none: one naming a message that is not
+// live (or a run in a version 1 file, which has none) is damage, and the messages before
+// it stay as they were.
+TEST(Journal, ARunRecordThatDoesNotFitTheStateIsDamageAndChangesNothing) {
+    auto header = [](std::uint16_t version) {
+        std::vector<std::uint8_t> b;
+        write_journal_header("dev", b);
+        journal_format::put16(b.data() + 8, version);
+        journal_format::put32(b.data() + b.size() - 4, crc32c({b.data(), b.size() - 4}));
+        return b;
+    };
+    auto add_record = [](std::vector<std::uint8_t>& b, journal_format::record type, std::vector<std::uint8_t> body) {
+        const std::size_t at = b.size();
+        b.resize(at + journal_format::record_head);
+        b[at] = static_cast<std::uint8_t>(type);
+        journal_format::put32(b.data() + at + 1, static_cast<std::uint32_t>(body.size()));
+        b.insert(b.end(), body.begin(), body.end());
+        std::uint32_t crc = crc32c({b.data() + at, 5});
+        crc = crc32c({b.data() + at + journal_format::record_head, body.size()}, crc);
+        journal_format::put32(b.data() + at + 5, crc);
+    };
+    auto run_body = [](std::uint64_t seq, std::uint16_t id, std::uint16_t count) {
+        std::vector<std::uint8_t> body(journal_format::run_body);
+        journal_format::put64(body.data(), seq);
+        journal_format::put16(body.data() + 8, id);
+        journal_format::put16(body.data() + 10, count);
+        return body;
+    };
+    auto remove_body = [](std::uint64_t seq, std::uint32_t count) {
+        std::vector<std::uint8_t> body(journal_format::run_body);
+        journal_format::put64(body.data(), seq);
+        journal_format::put32(body.data() + 8, count);
+        return body;
+    };
+    // "seq:id" of each live message and how reading ended, for a file of three messages
+    // followed by `last`.
+    auto read = [&](std::uint16_t version, journal_format::record type, std::vector<std::uint8_t> body) {
+        auto b = header(version);
+        for (std::uint8_t seq = 1; seq <= 3; ++seq) {
+            std::vector<std::uint8_t> publish = {seq, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 't'};
+            add_record(b, journal_format::record::publish, publish);
+        }
+        const std::size_t before = b.size();
+        add_record(b, type, std::move(body));
+        journal_state state;
+        const journal_read r = read_journal(b, "dev", state);
+        std::string s = r.valid_end == before ? "stopped " : "read ";
+        state.for_each([&](const journal_entry& e) { s += std::to_string(e.seq) + ":" + std::to_string(e.packet_id) + " "; });
+        return s;
+    };
+    using rt = journal_format::record;
+    EXPECT_EQ(read(2, rt::bind_run, run_body(2, 100, 2)), "read 1:0 2:100 3:101 ");
+    EXPECT_EQ(read(2, rt::remove_run, remove_body(1, 3)), "read ");
+    EXPECT_EQ(read(2, rt::remove_run, remove_body(2, 2)), "read 1:0 ");
+    EXPECT_EQ(read(1, rt::bind_run, run_body(2, 100, 2)), "stopped 1:0 2:0 3:0 ");  // no runs in version 1
+    EXPECT_EQ(read(1, rt::remove_run, remove_body(1, 3)), "stopped 1:0 2:0 3:0 ");
+    EXPECT_EQ(read(2, rt::bind_run, run_body(2, 100, 3)), "stopped 1:0 2:0 3:0 ");  // seq 4 is not there
+    EXPECT_EQ(read(2, rt::remove_run, remove_body(2, 3)), "stopped 1:0 2:0 3:0 ");
+    EXPECT_EQ(read(2, rt::remove_run, remove_body(1, 0xFFFF'FFFF)), "stopped 1:0 2:0 3:0 ");
+    EXPECT_EQ(read(2, rt::remove_run, remove_body(1, 1)), "stopped 1:0 2:0 3:0 ");  // a run of one is a remove record
+    EXPECT_EQ(read(2, rt::bind_run, run_body(2, 0, 2)), "stopped 1:0 2:0 3:0 ");    // id 0
+    EXPECT_EQ(read(2, rt::bind_run, run_body(2, 65'535, 2)), "stopped 1:0 2:0 3:0 ");  // past 65,535
+    EXPECT_EQ(read(2, rt::bind_run, {1, 0, 0, 0, 0, 0, 0, 0, 1, 0}), "stopped 1:0 2:0 3:0 ");  // short body
+}
+
+// A journal of version 1 (a tether before runs) is read, and written with version 1 records
+// only, so that the tether that wrote it can still read it; its first compaction rewrites
+// it as the current version, and runs follow.
+TEST(Journal, AVersion1JournalGetsVersion1RecordsUntilItsCompaction) {
+    temp_dir d;
+    {
+        journal j;
+        journal_recovery rec;
+        ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+    }
+    auto b = read_file(d.path / "journal");
+    journal_format::put16(b.data() + 8, 1);
+    journal_format::put32(b.data() + b.size() - 4, crc32c({b.data(), b.size() - 4}));
+    write_file(d.path / "journal", b);
+    // The types of the records of the file, in order, and its version.
+    auto types = [&] {
+        const auto f = read_file(d.path / "journal");
+        std::string s = "v" + std::to_string(journal_format::get16(f.data() + 8)) + ":";
+        std::size_t at = 8 + 2 + 2 + 2 + 3 + 4;
+        while (at + journal_format::record_head <= f.size() && f[at] != 0) {
+            s += " " + std::to_string(f[at]);
+            at += journal_format::record_head + journal_format::get32(f.data() + at + 1);
+        }
+        return s;
+    };
+    journal j;
+    journal_recovery rec;
+    ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+        append(j, "t", "x");
+    }
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) ASSERT_FALSE(j.bind_id(seq, static_cast<std::uint16_t>(seq)));
+    for (std::uint64_t seq = 1; seq <= 2; ++seq) ASSERT_FALSE(j.remove(seq));
+    EXPECT_EQ(types(), "v1: 1 1 1 2 2 2 4 4");
+    ASSERT_FALSE(j.compact());
+    EXPECT_EQ(types(), "v2: 1 2");
+    for (int i = 0; i < 3; ++i) append(j, "t", "x");
+    for (std::uint64_t seq = 4; seq <= 6; ++seq) ASSERT_FALSE(j.bind_id(seq, static_cast<std::uint16_t>(seq)));
+    ASSERT_FALSE(j.flush());
+    EXPECT_EQ(types(), "v2: 1 2 1 1 1 8");
 }
 
 TEST(Journal, RefusesWhatTheStateForbids) {
@@ -275,6 +438,8 @@ killed_run write_then_get_killed(const temp_dir& d, bool mapping) {
                 if (j.append_publish(qos::at_least_once, true, "k/large", large, seq)) ::_exit(7);
             }
         }
+        // The run of removals held back goes, as the engine's next socket write would make it.
+        if (j.flush()) ::_exit(9);
         const std::uint64_t end = j.file_size();
         if (::write(ready[1], &end, sizeof end) != sizeof end) ::_exit(8);
         for (;;) ::pause();  // killed here, the journal open
@@ -318,17 +483,20 @@ void expect_every_record_of_the_killed_child(const journal_recovery& rec) {
     EXPECT_EQ(rec.inbound.size(), static_cast<std::size_t>(small_count / 3));
 }
 
-// Records are copied into the file's mapped pages: a process killed without closing the
-// journal leaves every record it wrote, and the space reserved beyond them is no damage.
-// About 4 MiB of records, so the 1 MiB window moves several times, with records over
-// 256 KiB (one pwritev each, through the same pages) between mapped ones.
-TEST(Journal, EveryRecordSurvivesTheProcessKilledWithoutClosing) {
+// A child killed after write_then_get_killed: the journal it left is opened again, every
+// record it wrote is back, nothing is cut, and the file is exactly its records. With the
+// mapping the last records went through a window reserved beyond them (zeros, no damage);
+// without it nothing was ever reserved.
+void expect_the_killed_childs_journal_whole(bool mapping) {
     temp_dir d;
-    const killed_run run = write_then_get_killed(d, true);
+    const killed_run run = write_then_get_killed(d, mapping);
     ASSERT_TRUE(run.wrote) << "the child stopped early: " << run.status;
     EXPECT_GT(run.end, std::uint64_t{3} << 20);  // several windows' worth
-    // The last records went through a window, reserved beyond them.
-    EXPECT_GT(fs::file_size(d.path / "journal"), run.end);
+    if (mapping) {
+        EXPECT_GT(fs::file_size(d.path / "journal"), run.end);
+    } else {
+        EXPECT_EQ(fs::file_size(d.path / "journal"), run.end);
+    }
     journal j;
     journal_recovery rec;
     ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
@@ -338,19 +506,16 @@ TEST(Journal, EveryRecordSurvivesTheProcessKilledWithoutClosing) {
     EXPECT_EQ(j.file_size(), fs::file_size(d.path / "journal"));  // the zeros are cut off
 }
 
+// Records are copied into the file's mapped pages: a process killed without closing the
+// journal leaves every record it wrote. About 4 MiB of records, so the 1 MiB window moves
+// several times, with records over 256 KiB (one pwritev each, through the same pages)
+// between mapped ones.
+TEST(Journal, EveryRecordSurvivesTheProcessKilledWithoutClosing) { expect_the_killed_childs_journal_whole(true); }
+
 // Where the mapping is not safe (btrfs, ZFS, NFS) every record is one pwritev: the same
-// records survive the kill, and the file is exactly its records (nothing reserved).
+// records survive the kill.
 TEST(Journal, WithoutTheMappingEveryRecordIsAWriteAndSurvivesTheProcessKilled) {
-    temp_dir d;
-    const killed_run run = write_then_get_killed(d, false);
-    ASSERT_TRUE(run.wrote) << "the child stopped early: " << run.status;
-    EXPECT_EQ(fs::file_size(d.path / "journal"), run.end);  // no window was ever reserved
-    journal j;
-    journal_recovery rec;
-    ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
-    EXPECT_FALSE(fs::exists(d.path / "journal.cut"));
-    expect_every_record_of_the_killed_child(rec);
-    EXPECT_EQ(j.file_size(), run.end);
+    expect_the_killed_childs_journal_whole(false);
 }
 
 // How many of the page-cache pages of `path` in [0, size) are dirty (not yet written to
@@ -474,6 +639,7 @@ two_messages write_two(const temp_dir& d) {
         EXPECT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
         const auto a = append(j, "first", "1");
         EXPECT_FALSE(j.bind_id(a, 1));
+        EXPECT_FALSE(j.flush());  // as the engine does before the PUBLISH goes out
         t.before = j.file_size();
         append(j, "second/topic", "payload 2", qos::exactly_once);
         t.after = j.file_size();
@@ -681,9 +847,32 @@ TEST(Journal, CompactionKeepsExactlyTheLiveRecords) {
     EXPECT_EQ(reopen(d), expected);
 }
 
-TEST(Journal, CompactionInStepsWithWritesBetween) {
+// The same operations on two journals, one of them compacted in steps between them (`ops`
+// is told which): what each recovers afterwards.
+struct both_recovered {
+    std::string compacted, reference;
+};
+template <class Ops>
+both_recovered with_and_without_compaction(Ops ops) {
     temp_dir d, reference;
-    // The same operations on two journals, one compacted in small steps between them.
+    {
+        journal r;
+        journal_recovery rec;
+        EXPECT_FALSE(r.open(reference.str(), "dev", durability::process_crash, rec));
+        ops(r, false);
+    }
+    {
+        journal j;
+        journal_recovery rec;
+        EXPECT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
+        ops(j, true);
+        EXPECT_FALSE(j.compacting());
+        EXPECT_FALSE(fs::exists(d.path / "journal.tmp"));
+    }
+    return {reopen(d), reopen(reference)};
+}
+
+TEST(Journal, CompactionInStepsWithWritesBetween) {
     auto ops = [](journal& j, bool compact) {
         fill_and_ack(j, 300);
         bool done = false;
@@ -710,22 +899,35 @@ TEST(Journal, CompactionInStepsWithWritesBetween) {
         while (compact && !done) EXPECT_FALSE(j.compact_step(500, done));
         append(j, "last", "l");
     };
-    {
-        journal r;
-        journal_recovery rec;
-        ASSERT_FALSE(r.open(reference.str(), "dev", durability::process_crash, rec));
-        ops(r, false);
-    }
-    {
-        journal j;
-        journal_recovery rec;
-        ASSERT_FALSE(j.open(d.str(), "dev", durability::process_crash, rec));
-        ops(j, true);
-        EXPECT_FALSE(j.compacting());
-        EXPECT_FALSE(fs::exists(d.path / "journal.tmp"));
-    }
-    EXPECT_NE(reopen(d).find("301 id7 q2 rel new=n\n"), std::string::npos);
-    EXPECT_EQ(reopen(d), reopen(reference));
+    const both_recovered r = with_and_without_compaction(ops);
+    EXPECT_NE(r.compacted.find("301 id7 q2 rel new=n\n"), std::string::npos);
+    EXPECT_EQ(r.compacted, r.reference);
+}
+
+// Runs of binds and removals across the point the compaction under way has copied up to:
+// the part before it reaches the copy too, the part after it only the journal (the copy
+// takes those messages later, as they are then).
+TEST(Journal, ARunAcrossTheCompactionsCopyPointReachesTheCopy) {
+    auto ops = [](journal& j, bool compact) {
+        for (int i = 0; i < 100; ++i) append(j, "r/t", std::string(20, 'p'));
+        for (std::uint64_t seq = 1; seq <= 100; ++seq) EXPECT_FALSE(j.bind_id(seq, static_cast<std::uint16_t>(seq)));
+        bool done = false;
+        if (compact) {
+            // 40 publish records of 43 bytes: the copy stops after seq 40.
+            EXPECT_FALSE(j.compact_step(40 * 43, done));
+            EXPECT_FALSE(done);
+        }
+        for (std::uint64_t seq = 30; seq <= 60; ++seq) EXPECT_FALSE(j.remove(seq));
+        for (std::uint64_t seq = 20; seq <= 29; ++seq) EXPECT_FALSE(j.bind_id(seq, static_cast<std::uint16_t>(seq + 200)));
+        for (std::uint64_t seq = 61; seq <= 70; ++seq) EXPECT_FALSE(j.bind_id(seq, static_cast<std::uint16_t>(seq + 200)));
+        EXPECT_FALSE(j.flush());
+        while (compact && !done) EXPECT_FALSE(j.compact_step(40 * 43, done));
+        append(j, "last", "l");
+    };
+    const both_recovered r = with_and_without_compaction(ops);
+    EXPECT_NE(r.reference.find("29 id229 q1"), std::string::npos);
+    EXPECT_EQ(r.reference.find("\n30 id"), std::string::npos);
+    EXPECT_EQ(r.compacted, r.reference);
 }
 
 TEST(Journal, ACrashBetweenCompactionStepsLosesNothing) {

@@ -13,6 +13,7 @@
 #include <asio/detached.hpp>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,6 +26,7 @@
 #include "scripted_server.hpp"
 #include "journal.hpp"
 #include "journal_error.hpp"
+#include "journal_reader.hpp"
 #include "tether/client/client.hpp"
 
 namespace tether::client {
@@ -346,40 +348,61 @@ TEST(Persistence, ARestartChainThroughASmallerWindowDeliversEveryMessageOnceAndN
     EXPECT_TRUE(read_journal(dir.path, "chain").outbound.empty());
 }
 
+// Two runs of client `id` against one scripted broker strict about QoS 2, whose first
+// connection gets no PUBCOMP: `first` publishes in a client of window `first_window` and
+// waits for what it needs; then a client of window one (with a clean session if `clean`)
+// connects and delivers everything. What the server saw of each run.
+struct two_runs {
+    std::vector<std::uint16_t> first_ids, first_pubrels, second_ids, second_pubrels;
+    std::vector<std::string> qos2;  // delivered onwards at QoS 2, in order
+};
+template <class First>
+two_runs restart_into_a_window_of_one(const temp_dir& dir, const char* id, std::uint16_t first_window, First first,
+                                      bool clean) {
+    two_runs r;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        test::scripted_server server(io);
+        server.strict_qos2 = true;
+        server.pubcomp_from = 2;
+        {
+            client c(io.get_executor(), run_of(server, id, dir, first_window));
+            CO_ASSERT(!co_await c.connect());
+            co_await first(c, server);
+        }
+        r.first_ids = server.ids(1, test::publish_type);
+        r.first_pubrels = server.ids(1, test::pubrel);
+        server.ack_publishes_at_ping = false;
+        options o = run_of(server, id, dir, 1);
+        o.clean_session = clean;
+        client c(io.get_executor(), o);
+        CO_ASSERT(!co_await c.connect());
+        CO_ASSERT(co_await eventually([&] { return c.in_flight() == 0 && c.queued() == 0; }));
+        CO_ASSERT(!co_await c.ping());
+        r.second_ids = server.ids(2, test::publish_type);
+        r.second_pubrels = server.ids(2, test::pubrel);
+        r.qos2 = delivered_at(server, 2);
+    });
+    return r;
+}
+
 // More messages in flight than the next run's session has slots for (its window and the
 // slots kept for SUBSCRIBE): forty past PUBREC, then a window of one. All forty come back
 // as their PUBRELs; none is published again (the strict broker would deliver it twice).
 TEST(Persistence, FortyMessagesPastPubrecComeBackAsTheirPubrelsIntoAWindowOfOne) {
     temp_dir dir;
-    std::vector<std::uint16_t> first_pubrels, second_pubrels, second_ids;
-    std::vector<std::string> qos2;
-    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-        test::scripted_server server(io);
-        server.strict_qos2 = true;
-        server.pubcomp_from = 2;  // the first run gets no PUBCOMP
-        {
-            client c(io.get_executor(), run_of(server, "forty", dir, 40));
-            CO_ASSERT(!co_await c.connect());
-            for (int i = 0; i < 40; ++i) {
-                const std::string payload = "f" + std::to_string(100 + i);
-                CO_ASSERT(!c.publish_now("f/t", payload, qos::exactly_once));
-            }
-            CO_ASSERT(co_await eventually([&] { return server.ids(1, test::pubrel).size() == 40; }));
+    auto first = [](client& c, test::scripted_server& server) -> asio::awaitable<void> {
+        for (int i = 0; i < 40; ++i) {
+            const std::string payload = "f" + std::to_string(100 + i);
+            CO_ASSERT(!c.publish_now("f/t", payload, qos::exactly_once));
         }
-        first_pubrels = server.ids(1, test::pubrel);
-        client c(io.get_executor(), run_of(server, "forty", dir, 1));
-        CO_ASSERT(!co_await c.connect());
-        CO_ASSERT(co_await eventually([&] { return c.in_flight() == 0; }));
-        CO_ASSERT(!co_await c.ping());
-        second_pubrels = server.ids(2, test::pubrel);
-        second_ids = server.ids(2, test::publish_type);
-        qos2 = delivered_at(server, 2);
-    });
+        CO_ASSERT(co_await eventually([&] { return server.ids(1, test::pubrel).size() == 40; }));
+    };
+    const two_runs r = restart_into_a_window_of_one(dir, "forty", 40, first, false);
     std::vector<std::string> all;
     for (int i = 0; i < 40; ++i) all.push_back("f" + std::to_string(100 + i));
-    EXPECT_EQ(qos2, all);
-    EXPECT_EQ(second_pubrels, first_pubrels);
-    EXPECT_TRUE(second_ids.empty());
+    EXPECT_EQ(r.qos2, all);
+    EXPECT_EQ(r.second_pubrels, r.first_pubrels);
+    EXPECT_TRUE(r.second_ids.empty());
     EXPECT_TRUE(read_journal(dir.path, "forty").outbound.empty());
 }
 
@@ -389,37 +412,19 @@ TEST(Persistence, FortyMessagesPastPubrecComeBackAsTheirPubrelsIntoAWindowOfOne)
 // the CONNACK, past the window. A QoS 2 one past PUBREC may then arrive twice; none is lost.
 TEST(Persistence, AfterARestartWithACleanSessionEveryMessageWithAnIdGoesAgainAsAPublishUnderIt) {
     temp_dir dir;
-    std::vector<std::uint16_t> first_ids, second_ids, second_pubrels;
-    std::vector<std::string> qos2;
-    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-        test::scripted_server server(io);
-        server.strict_qos2 = true;
-        server.pubcomp_from = 2;  // the first run gets no PUBCOMP
-        {
-            client c(io.get_executor(), run_of(server, "clean", dir, 4));
-            CO_ASSERT(!co_await c.connect());
-            CO_ASSERT(!c.publish_now("c/t", "p1", qos::exactly_once));
-            CO_ASSERT(!c.publish_now("c/t", "p2", qos::exactly_once));
-            CO_ASSERT(co_await eventually([&] { return server.ids(1, test::pubrel).size() == 2; }));
-            server.ack_publishes_at_ping = true;  // p3 and p4 get no PUBREC
-            CO_ASSERT(!c.publish_now("c/t", "p3", qos::exactly_once));
-            CO_ASSERT(!c.publish_now("c/t", "p4", qos::exactly_once));
-            CO_ASSERT(co_await eventually([&] { return server.ids(1, test::publish_type).size() == 4; }));
-        }  // p1, p2 past PUBREC (delivered); p3, p4 sent
-        first_ids = server.ids(1, test::publish_type);
-        server.ack_publishes_at_ping = false;
-        options o = run_of(server, "clean", dir, 1);
-        o.clean_session = true;
-        client c(io.get_executor(), o);
-        CO_ASSERT(!co_await c.connect());
-        CO_ASSERT(co_await eventually([&] { return c.in_flight() == 0 && c.queued() == 0; }));
-        CO_ASSERT(!co_await c.ping());
-        second_ids = server.ids(2, test::publish_type);
-        qos2 = delivered_at(server, 2);
-    });
-    EXPECT_EQ(second_ids, first_ids);  // all four at once, under their ids, as PUBLISH
+    auto first = [](client& c, test::scripted_server& server) -> asio::awaitable<void> {
+        CO_ASSERT(!c.publish_now("c/t", "p1", qos::exactly_once));
+        CO_ASSERT(!c.publish_now("c/t", "p2", qos::exactly_once));
+        CO_ASSERT(co_await eventually([&] { return server.ids(1, test::pubrel).size() == 2; }));
+        server.ack_publishes_at_ping = true;  // p3 and p4 get no PUBREC
+        CO_ASSERT(!c.publish_now("c/t", "p3", qos::exactly_once));
+        CO_ASSERT(!c.publish_now("c/t", "p4", qos::exactly_once));
+        CO_ASSERT(co_await eventually([&] { return server.ids(1, test::publish_type).size() == 4; }));
+    };  // p1, p2 past PUBREC (delivered); p3, p4 sent
+    const two_runs r = restart_into_a_window_of_one(dir, "clean", 4, first, true);
+    EXPECT_EQ(r.second_ids, r.first_ids);  // all four at once, under their ids, as PUBLISH
     // p1 and p2 twice (the server forgot it had them), p3 and p4 once; none lost.
-    EXPECT_EQ(qos2, (std::vector<std::string>{"p1", "p2", "p1", "p2", "p3", "p4"}));
+    EXPECT_EQ(r.qos2, (std::vector<std::string>{"p1", "p2", "p1", "p2", "p3", "p4"}));
     EXPECT_TRUE(read_journal(dir.path, "clean").outbound.empty());
 }
 
@@ -443,6 +448,60 @@ TEST(Persistence, AcceptedMessagesAreJournaledBeforePublishReturnsAndQos0IsNot) 
     EXPECT_EQ(rec.outbound[0].qos, qos::at_least_once);
     EXPECT_EQ(text(rec.outbound[1]), "two");
     EXPECT_EQ(rec.outbound[1].qos, qos::exactly_once);
+}
+
+// The journal as a process killed now would leave it, read while the client still has it
+// open: "seq:id " of each live message, oldest first.
+std::string journal_on_disk(const temp_dir& dir, const char* id) {
+    // Read whole at once: the file is its records and the 1 MiB reserved beyond them.
+    std::ifstream in(dir.path / "journal", std::ios::binary);
+    std::vector<std::uint8_t> b(std::filesystem::file_size(dir.path / "journal"));
+    in.read(reinterpret_cast<char*>(b.data()), static_cast<std::streamsize>(b.size()));
+    detail::journal_state state;
+    const detail::journal_read r = detail::read_journal(b, id, state);
+    if (r.error || r.stopped == detail::journal_read::stop::bad_record) return "unreadable";
+    std::string s;
+    state.for_each([&](const detail::journal_entry& e) { s += std::to_string(e.seq) + ":" + std::to_string(e.packet_id) + " "; });
+    return s;
+}
+
+// The journal holds binds and acknowledgements back to write runs of them as one record
+// (journal.hpp), but never past what the server has seen: each PUBLISH reaches the server
+// after the record of its packet id is in the file, and the acknowledgements of a batch of
+// packets read are in the file when the batch is done, not at the next write.
+TEST(Persistence, TheJournalOnDiskNeverLagsWhatTheServerSawOrAcknowledged) {
+    temp_dir dir;
+    std::vector<std::string> behind;  // the file, each time a PUBLISH arrived before its bind
+    std::string acknowledged;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        test::scripted_server server(io);
+        server.ack_publishes_at_ping = true;  // the PUBACKs come in one batch, at the PINGREQ
+        int received = 0;
+        server.close_when = [&](int, std::uint8_t type) {
+            if (type == 3) {
+                ++received;
+                const std::string now = journal_on_disk(dir, "lag");
+                int bound = 0;
+                for (std::size_t at = now.find(':'); at != std::string::npos; at = now.find(':', at + 1)) {
+                    bound += now[at + 1] != '0' ? 1 : 0;
+                }
+                if (bound < received) behind.push_back(now);
+            }
+            return false;
+        };
+        client c(io.get_executor(), run_of(server, "lag", dir, 16));
+        CO_ASSERT(!co_await c.connect());
+        for (int i = 0; i < 10; ++i) {
+            const std::string payload = "m" + std::to_string(i);
+            CO_ASSERT(!c.publish_now("l/t", payload, qos::at_least_once));
+        }
+        CO_ASSERT(co_await eventually([&] { return received == 10; }));
+        CO_ASSERT(!co_await c.ping());
+        CO_ASSERT(co_await eventually([&] { return c.in_flight() == 0; }));
+        acknowledged = journal_on_disk(dir, "lag");
+    });
+    EXPECT_TRUE(behind.empty()) << behind.size() << " PUBLISHes before their bind, first with the file at " << behind.front();
+    EXPECT_EQ(acknowledged, "");
 }
 
 TEST(Persistence, ADroppedMessageLeavesTheJournalAndIsNeverSent) {
