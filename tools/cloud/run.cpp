@@ -34,6 +34,7 @@
 #include "provisioning/deployment.hpp"
 #include "storage/sql_registry.hpp"
 #include "tether/json5/json5.hpp"
+#include "schema_reload.hpp"
 #include "schema_source.hpp"
 #include "web_wiring.hpp"
 
@@ -168,20 +169,9 @@ int serve(const fs::path& dir, bool broker_running, const std::string& worker) {
         },
         asio::detached);
     // SIGHUP: the device schema again, for the ingest (this thread) and the web part.
-    asio::signal_set hangups(io, SIGHUP);
-    std::function<void(const std::error_code&, int)> on_hangup = [&](const std::error_code& ec, int) {
-        if (ec) return;
-        if (auto e = schema.load()) {
-            std::cerr << "schema not replaced: " << *e << "\n";
-        } else {
-            handler.replace_schema(schema.current());
-            std::cerr << "schema replaced from " << schema.file().string() << "\n";
-        }
-        hangups.async_wait(on_hangup);
-    };
-    hangups.async_wait(on_hangup);
+    schema_reload reload(io, schema, [&handler](auto s) { handler.replace_schema(std::move(s)); });
     signals.async_wait([&](const std::error_code& ec, int) {
-        hangups.cancel();
+        reload.cancel();
         if (ec) return;
         web.stop();  // ends the event streams before the service goes
         asio::co_spawn(
