@@ -128,8 +128,11 @@ int serve(const fs::path& dir, bool broker_running, const std::string& worker) {
                  service_actions({settings, layout, registry, provisioning, io, service,
                                   [&mosquitto] { mosquitto.reload(); }}));
     if (web.enabled()) {
-        // On the io thread, right after each commit: only a copy into bounded queues.
+        // On the io thread, right after each commit: only a copy into bounded queues. While
+        // no page listens, publish() would drop the changes anyway: they are not even made
+        // (a JSON text per write, on the ingest's one thread).
         handler.observe_commits([&web](const tether::cloud::storage::batch& b) {
+            if (web.changes().subscribers() == 0) return;
             for (const auto& c : tether::cloud::web::changes_of(b)) web.changes().publish(c);
         });
     }
