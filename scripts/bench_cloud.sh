@@ -21,7 +21,8 @@
 # mosquitto's default, which caps each commit batch), ANNOUNCE=false turns off the NOTIFY of
 # live changes (PostgreSQL).
 # PROFILE=1 records the service with perf (perf must be installed) into $PROFILE_OUT
-# (default build/bench-cloud.perf.txt, the top of `perf report`).
+# (default build/bench-cloud.perf.txt: `perf report` by symbol, down to 0.2%), and keeps the
+# recording beside it (.data).
 set -euo pipefail
 
 devices=${DEVICES:-1000}
@@ -122,9 +123,13 @@ args=(--cloud "$cloud" --devices "$devices" --rate "$rate" --duration "$duration
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -n "${PROFILE:-}" ]; then
   kill -INT "$perf_pid"; wait "$perf_pid" || true
-  perf report -i "$work/perf.data" --no-children --stdio >"$work/perf.txt" 2>/dev/null
-  head -120 "$work/perf.txt" >"${PROFILE_OUT:-build/bench-cloud.perf.txt}"  # (not a pipe: pipefail)
-  echo "# profile: ${PROFILE_OUT:-build/bench-cloud.perf.txt}"
+  # Flat, by symbol: the call graphs of a build without frame pointers say little. The
+  # recording stays beside it for `perf report -i` (say --sort dso, or -g caller).
+  profile_out=${PROFILE_OUT:-build/bench-cloud.perf.txt}
+  perf report -i "$work/perf.data" --no-children -g none --percent-limit 0.2 --stdio >"$work/perf.txt" 2>/dev/null
+  grep -v '^#' "$work/perf.txt" | grep -v '^$' >"$profile_out" || true
+  mv "$work/perf.data" "${profile_out%.txt}.data"
+  echo "# profile: $profile_out (recording: ${profile_out%.txt}.data)"
 fi
 
 kill -TERM "$cloud_pid"
