@@ -16,6 +16,8 @@
 # CLOUD_DIR=FOLDER keeps the deployment (SQLite only) and its device identities there, so
 # that a rerun skips provisioning (about 7 ms of the cloud's CPU per device, once):
 #   CLOUD_DIR=/var/tmp/tether-bench DEVICES=10000 bash scripts/bench_cloud.sh
+# The run's rows are deleted from a kept deployment afterwards (KEEP_ROWS=1 keeps them),
+# so that every run starts from a database of the same size.
 # For a before/after in one run: CLOUD_BIN=PATH runs another tether-cloud binary (built
 # from another commit), MAX_INFLIGHT=N rewrites the broker's max_inflight_messages (20 is
 # mosquitto's default, which caps each commit batch), ANNOUNCE=false turns off the NOTIFY of
@@ -135,6 +137,23 @@ fi
 kill -TERM "$cloud_pid"
 wait "$cloud_pid" || true
 grep "tether-cloud stopped" "$work/run.log" || true
+if [ -n "${CLOUD_DIR:-}" ] && [ -z "${KEEP_ROWS:-}" ]; then
+  # A kept deployment would otherwise grow by every run's writes (each a key of its own),
+  # and the service's CPU per write grows with it (a bigger index: a page of its own per
+  # row to write and sync): runs would not compare. The bench's rows go (their keys and
+  # metric start with "bench" and a digit); the devices, their identities and the rest stay.
+  python3 - "$cloud/cloud.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DELETE FROM store_items WHERE item_key GLOB 'bench[0-9]*'")
+db.execute("DELETE FROM metric_points WHERE series_key IN "
+           "(SELECT series_key FROM metric_series WHERE metric GLOB 'bench[0-9]*')")
+db.execute("DELETE FROM metric_series WHERE metric GLOB 'bench[0-9]*'")
+db.commit()
+db.execute("VACUUM")
+db.close()
+PY
+fi
 python3 - "$work/result" <<'PY'
 import sys
 f = dict(kv.split("=", 1) for kv in open(sys.argv[1]).read().split())
