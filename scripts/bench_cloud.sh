@@ -16,12 +16,15 @@
 # CLOUD_DIR=FOLDER keeps the deployment (SQLite only) and its device identities there, so
 # that a rerun skips provisioning (about 7 ms of the cloud's CPU per device, once):
 #   CLOUD_DIR=/var/tmp/tether-bench DEVICES=10000 bash scripts/bench_cloud.sh
+# The run's rows are deleted from a kept deployment afterwards (KEEP_ROWS=1 keeps them),
+# so that every run starts from a database of the same size.
 # For a before/after in one run: CLOUD_BIN=PATH runs another tether-cloud binary (built
 # from another commit), MAX_INFLIGHT=N rewrites the broker's max_inflight_messages (20 is
 # mosquitto's default, which caps each commit batch), ANNOUNCE=false turns off the NOTIFY of
 # live changes (PostgreSQL).
 # PROFILE=1 records the service with perf (perf must be installed) into $PROFILE_OUT
-# (default build/bench-cloud.perf.txt, the top of `perf report`).
+# (default build/bench-cloud.perf.txt: `perf report` by symbol, down to 0.2%), and keeps the
+# recording beside it (.data).
 set -euo pipefail
 
 devices=${DEVICES:-1000}
@@ -122,14 +125,35 @@ args=(--cloud "$cloud" --devices "$devices" --rate "$rate" --duration "$duration
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -n "${PROFILE:-}" ]; then
   kill -INT "$perf_pid"; wait "$perf_pid" || true
-  perf report -i "$work/perf.data" --no-children --stdio >"$work/perf.txt" 2>/dev/null
-  head -120 "$work/perf.txt" >"${PROFILE_OUT:-build/bench-cloud.perf.txt}"  # (not a pipe: pipefail)
-  echo "# profile: ${PROFILE_OUT:-build/bench-cloud.perf.txt}"
+  # Flat, by symbol: the call graphs of a build without frame pointers say little. The
+  # recording stays beside it for `perf report -i` (say --sort dso, or -g caller).
+  profile_out=${PROFILE_OUT:-build/bench-cloud.perf.txt}
+  perf report -i "$work/perf.data" --no-children -g none --percent-limit 0.2 --stdio >"$work/perf.txt" 2>/dev/null
+  grep -v '^#' "$work/perf.txt" | grep -v '^$' >"$profile_out" || true
+  mv "$work/perf.data" "${profile_out%.txt}.data"
+  echo "# profile: $profile_out (recording: ${profile_out%.txt}.data)"
 fi
 
 kill -TERM "$cloud_pid"
 wait "$cloud_pid" || true
 grep "tether-cloud stopped" "$work/run.log" || true
+if [ -n "${CLOUD_DIR:-}" ] && [ -z "${KEEP_ROWS:-}" ]; then
+  # A kept deployment would otherwise grow by every run's writes (each a key of its own),
+  # and the service's CPU per write grows with it (a bigger index: a page of its own per
+  # row to write and sync): runs would not compare. The bench's rows go (their keys and
+  # metric start with "bench" and a digit); the devices, their identities and the rest stay.
+  python3 - "$cloud/cloud.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DELETE FROM store_items WHERE item_key GLOB 'bench[0-9]*'")
+db.execute("DELETE FROM metric_points WHERE series_key IN "
+           "(SELECT series_key FROM metric_series WHERE metric GLOB 'bench[0-9]*')")
+db.execute("DELETE FROM metric_series WHERE metric GLOB 'bench[0-9]*'")
+db.commit()
+db.execute("VACUUM")
+db.close()
+PY
+fi
 python3 - "$work/result" <<'PY'
 import sys
 f = dict(kv.split("=", 1) for kv in open(sys.argv[1]).read().split())

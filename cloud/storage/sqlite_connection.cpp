@@ -29,22 +29,27 @@ sqlite_connection::sqlite_connection(const std::string& path) {
         if (mode.empty() || mode[0].text(0) != "wal") throw failure("sqlite: '" + path + "' refuses WAL mode");
         (void)execute("PRAGMA synchronous=FULL", {});
     } catch (...) {
-        for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
+        finalize_all();
         sqlite3_close(db_);
         throw;
     }
 }
 
 sqlite_connection::~sqlite_connection() {
-    for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
+    finalize_all();
     sqlite3_close(db_);
+}
+
+void sqlite_connection::finalize_all() noexcept {
+    for (auto& [sql, p] : statements_) sqlite3_finalize(p.statement);
+    statements_.clear();
 }
 
 void sqlite_connection::fail(std::string_view what) const {
     throw failure("sqlite: " + std::string(what) + ": " + sqlite3_errmsg(db_));
 }
 
-sqlite3_stmt* sqlite_connection::prepare(std::string_view sql) {
+const sqlite_connection::prepared& sqlite_connection::prepare(std::string_view sql) {
     if (const auto it = statements_.find(sql); it != statements_.end()) return it->second;
     sqlite3_stmt* statement = nullptr;
     const char* tail = nullptr;
@@ -59,19 +64,34 @@ sqlite3_stmt* sqlite_connection::prepare(std::string_view sql) {
         }
     }
     if (statement == nullptr) throw failure("sqlite: no statement in '" + std::string(sql) + "'");
-    statements_.emplace(std::string(sql), statement);
-    return statement;
+    prepared p{statement, {}};
+    // Names other than $<number> (none in our statements) stay unbound, as before.
+    const int count = sqlite3_bind_parameter_count(statement);
+    for (int index = 1; index <= count; ++index) {
+        const char* name = sqlite3_bind_parameter_name(statement, index);
+        if (name == nullptr || name[0] != '$' || name[1] == '0') continue;
+        // SQLite numbers named parameters 1, 2, ... as they first appear, whatever their
+        // names: a text that uses only $2 has it at index 1.
+        constexpr std::size_t most = 32'766;  // SQLite's own limit on parameters
+        std::size_t n = 0;
+        const char* digit = name + 1;
+        for (; *digit >= '0' && *digit <= '9' && n <= most; ++digit) n = n * 10 + static_cast<std::size_t>(*digit - '0');
+        if (*digit != '\0' || n == 0 || n > most) continue;
+        if (p.index_of.size() < n) p.index_of.resize(n, 0);
+        p.index_of[n - 1] = index;
+    }
+    return statements_.emplace(std::string(sql), std::move(p)).first->second;
 }
 
 rows sqlite_connection::execute(std::string_view sql, const std::vector<sql_value>& params) {
-    sqlite3_stmt* statement = prepare(sql);
+    const prepared& p = prepare(sql);
+    sqlite3_stmt* statement = p.statement;
     sqlite3_reset(statement);
     sqlite3_clear_bindings(statement);
     // Parameters are named $1, $2, ... as PostgreSQL numbers them; a number the text does
     // not use is skipped, one it uses and is not given stays NULL.
     for (std::size_t i = 0; i < params.size(); ++i) {
-        const std::string name = "$" + std::to_string(i + 1);
-        const int index = sqlite3_bind_parameter_index(statement, name.c_str());
+        const int index = i < p.index_of.size() ? p.index_of[i] : 0;
         if (index == 0) continue;
         int rc = SQLITE_OK;
         const sql_value& v = params[i];
@@ -84,7 +104,7 @@ rows sqlite_connection::execute(std::string_view sql, const std::vector<sql_valu
         } else {
             rc = sqlite3_bind_null(statement, index);
         }
-        if (rc != SQLITE_OK) fail("cannot bind " + name);
+        if (rc != SQLITE_OK) fail("cannot bind $" + std::to_string(i + 1));
     }
     rows out;
     for (;;) {

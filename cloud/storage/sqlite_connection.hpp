@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "storage/connection.hpp"
 
@@ -31,11 +32,19 @@ public:
     [[nodiscard]] std::string_view greatest() const noexcept override { return "MAX"; }
 
 private:
-    sqlite3_stmt* prepare(std::string_view sql);
+    // A statement prepared once, and where its $1, $2, ... are: SQLite numbers the
+    // parameters in the order the text names them first. Worked out once per statement,
+    // not looked up by name for every row.
+    struct prepared {
+        sqlite3_stmt* statement = nullptr;
+        std::vector<int> index_of;  // [n - 1]: the index of $n, 0 when the text has none
+    };
+    const prepared& prepare(std::string_view sql);
     [[noreturn]] void fail(std::string_view what) const;
+    void finalize_all() noexcept;
 
     sqlite3* db_ = nullptr;
-    std::map<std::string, sqlite3_stmt*, std::less<>> statements_;
+    std::map<std::string, prepared, std::less<>> statements_;
 };
 
 }  // namespace tether::cloud::storage

@@ -34,6 +34,7 @@
 #include "provisioning/deployment.hpp"
 #include "storage/sql_registry.hpp"
 #include "tether/json5/json5.hpp"
+#include "schema_reload.hpp"
 #include "schema_source.hpp"
 #include "web_wiring.hpp"
 
@@ -127,8 +128,11 @@ int serve(const fs::path& dir, bool broker_running, const std::string& worker) {
                  service_actions({settings, layout, registry, provisioning, io, service,
                                   [&mosquitto] { mosquitto.reload(); }}));
     if (web.enabled()) {
-        // On the io thread, right after each commit: only a copy into bounded queues.
+        // On the io thread, right after each commit: only a copy into bounded queues. While
+        // no page listens, publish() would drop the changes anyway: they are not even made
+        // (a JSON text per write, on the ingest's one thread).
         handler.observe_commits([&web](const tether::cloud::storage::batch& b) {
+            if (web.changes().subscribers() == 0) return;
             for (const auto& c : tether::cloud::web::changes_of(b)) web.changes().publish(c);
         });
     }
@@ -168,20 +172,9 @@ int serve(const fs::path& dir, bool broker_running, const std::string& worker) {
         },
         asio::detached);
     // SIGHUP: the device schema again, for the ingest (this thread) and the web part.
-    asio::signal_set hangups(io, SIGHUP);
-    std::function<void(const std::error_code&, int)> on_hangup = [&](const std::error_code& ec, int) {
-        if (ec) return;
-        if (auto e = schema.load()) {
-            std::cerr << "schema not replaced: " << *e << "\n";
-        } else {
-            handler.replace_schema(schema.current());
-            std::cerr << "schema replaced from " << schema.file().string() << "\n";
-        }
-        hangups.async_wait(on_hangup);
-    };
-    hangups.async_wait(on_hangup);
+    schema_reload reload(io, schema, [&handler](auto s) { handler.replace_schema(std::move(s)); });
     signals.async_wait([&](const std::error_code& ec, int) {
-        hangups.cancel();
+        reload.cancel();
         if (ec) return;
         web.stop();  // ends the event streams before the service goes
         asio::co_spawn(

@@ -17,7 +17,6 @@
 #include <asio/signal_set.hpp>
 #include <csignal>
 #include <filesystem>
-#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -25,6 +24,7 @@
 #include "commands.hpp"
 #include "device_actions.hpp"
 #include "provisioning/deployment.hpp"
+#include "schema_reload.hpp"
 #include "schema_source.hpp"
 #include "storage/change_listener.hpp"
 #include "storage/sql_registry.hpp"
@@ -94,18 +94,8 @@ int serve_web(const fs::path& dir) {
 
     asio::io_context io;
     asio::signal_set signals(io, SIGINT, SIGTERM);
-    asio::signal_set hangups(io, SIGHUP);
-    std::function<void(const std::error_code&, int)> on_hangup = [&](const std::error_code& ec, int) {
-        if (ec) return;
-        if (auto e = schema.load()) {
-            std::cerr << "schema not replaced: " << *e << "\n";
-        } else {
-            std::cerr << "schema replaced from " << schema.file().string() << "\n";
-        }
-        hangups.async_wait(on_hangup);
-    };
-    hangups.async_wait(on_hangup);
-    signals.async_wait([&](const std::error_code&, int) { hangups.cancel(); });
+    schema_reload reload(io, schema);  // the web part reads the schema from `schema`
+    signals.async_wait([&](const std::error_code&, int) { reload.cancel(); });
     io.run();
     web.stop();  // ends the event streams
     listener.stop();

@@ -24,6 +24,24 @@ TEST_P(storage_test, APreparedStatementAnswersEachCallWithItsOwnParameters) {
     }
 }
 
+// $n is the n-th parameter given, wherever and however often the text names it: SQLite
+// numbers its parameters in the order they first appear, so the text "$2 ... $1" has $2 at
+// its index 1 (the connection maps them once per statement).
+TEST_P(storage_test, EachNumberedParameterTakesItsOwnValueInAnyOrderAndRepeated) {
+    auto db = open();
+    ASSERT_TRUE(db);
+    auto c = connect(url());
+    ASSERT_TRUE(c) << c.err().message;
+    auto& conn = *c.value();
+    for (std::int64_t i = 1; i <= 2; ++i) {
+        const rows r = conn.execute("SELECT $3 * 100 + $1 * 10 + $3, $1, $2 + 0", {i, std::int64_t{7}, i + 4});
+        ASSERT_EQ(r.size(), 1u);
+        EXPECT_EQ(r[0].integer(0), (i + 4) * 100 + i * 10 + (i + 4));
+        EXPECT_EQ(r[0].integer(1), i);
+        EXPECT_EQ(r[0].integer(2), 7);
+    }
+}
+
 TEST_P(storage_test, PreparedStatementsWorkAgainAfterTheSessionWasLost) {
     if (GetParam() != engine::postgresql) GTEST_SKIP() << "a SQLite file has no session to lose";
     auto db = open();
