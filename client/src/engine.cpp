@@ -165,10 +165,8 @@ void engine::process_events() {
                     settled_at_ = now() + refusal_probe::settle_ms;
                     arm_ticker();  // which writes it then (engine_io.cpp)
                 }
-            } else if (flight* f = flights_.find(e.packet_id)) {
-                if (f->is_publish) core::mark_dup(f->bytes);  // [MQTT-3.3.1-1]
-                append(f->bytes);
-                if (f->sent && !f->sent->done()) watch_sent(f->sent, e.packet_id);
+            } else {
+                (void)resend(e.packet_id);
             }
             break;
         case core::event_type::error:
@@ -203,6 +201,15 @@ void engine::process_events() {
     drain_queue();
     check_drained();
     journal_flush();  // the acknowledgements of this batch, and the messages it let into the window
+}
+
+bool engine::resend(std::uint16_t packet_id) {
+    flight* f = flights_.find(packet_id);
+    if (f == nullptr) return false;
+    if (f->is_publish) core::mark_dup(f->bytes);  // [MQTT-3.3.1-1]
+    append(f->bytes);
+    if (f->sent && !f->sent->done()) watch_sent(f->sent, packet_id);
+    return true;
 }
 
 void engine::dispatch(const core::event& e) {

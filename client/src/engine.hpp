@@ -127,6 +127,8 @@ private:
     void on_publish_acknowledged(std::uint16_t packet_id);
     void fail_refused(std::uint16_t packet_id);
     std::uint32_t write_probe_ping();
+    // A packet of the flight table again (DUP on a PUBLISH); false if it has none under that id.
+    bool resend(std::uint16_t packet_id);
     void write_probe(std::uint16_t packet_id);  // the probe between its two PINGREQs
     void write_settled_probe();                 // the probe that waited settle_ms, when due
     [[nodiscard]] core::millis settle_left() const;

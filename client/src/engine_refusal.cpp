@@ -43,12 +43,9 @@ void engine::after_link_ended(std::error_code ec) {
 }
 
 void engine::write_probe(std::uint16_t packet_id) {
-    flight* f = flights_.find(packet_id);
-    if (f == nullptr) return;
+    if (flights_.find(packet_id) == nullptr) return;
     probe_barrier_ = write_probe_ping();
-    core::mark_dup(f->bytes);  // [MQTT-3.3.1-1]
-    append(f->bytes);
-    if (f->sent && !f->sent->done()) watch_sent(f->sent, packet_id);
+    (void)resend(packet_id);
     probe_end_ = appended_;
     probe_tail_ = write_probe_ping();
 }
@@ -79,13 +76,7 @@ void engine::on_publish_acknowledged(std::uint16_t packet_id) {
     // The probe went through: what waited behind it goes now, in order [MQTT-4.6.0-1].
     auto held = std::move(held_resends_);
     held_resends_.clear();
-    for (const std::uint16_t id : held) {
-        flight* f = flights_.find(id);
-        if (f == nullptr) continue;
-        core::mark_dup(f->bytes);  // [MQTT-3.3.1-1]
-        append(f->bytes);
-        if (f->sent && !f->sent->done()) watch_sent(f->sent, id);
-    }
+    for (const std::uint16_t id : held) (void)resend(id);
     if (subscribe_after_resends_) send_new_subscriptions();
 }
 
