@@ -51,9 +51,12 @@ handler::handler(storage::database& db, provisioning::registry& registry,
     if (!schema_) schema_ = std::make_shared<const metrics::schema>();
 }
 
-bool handler::known(std::string_view device_id) {
+bool handler::known(std::string_view device_id, std::chrono::steady_clock::time_point now) {
+    if (known_.fresh(device_id, now)) return true;
     const auto thing = registry_.find_thing(device_id);  // throws when storage fails
-    return thing && !thing->revoked;
+    if (!thing || thing->revoked) return false;
+    known_.remember(device_id, now);
+    return true;
 }
 
 handled handler::count(handled h) {
@@ -155,7 +158,7 @@ handled handler::handle(std::string_view topic, std::string_view payload, const 
     const bool is_read = t->kind == service_kind::store_get || t->kind == service_kind::metric_get;
     const std::int64_t now_ms = ms_since_epoch(now.wall);
     try {
-        if (!known(t->device_id)) {
+        if (!known(t->device_id, now.steady)) {
             if (unknown_.note(t->device_id, now.steady) && log_) {
                 log_("refused messages from unknown device '" + std::string(t->device_id) + "' (" +
                      std::to_string(unknown_.count()) + " refused so far)");
@@ -240,7 +243,10 @@ handled handler::handle_presence(std::string_view payload, const clock_now& now)
     // client id is not its own CN (a claim, another program) says nothing about a device.
     if (p->online && p->user_name != p->client_id) return count({outcome::not_ours});
     try {
-        if (!known(p->client_id)) return count({outcome::not_ours});
+        // The registry is asked afresh about a device whose connection came or went: a
+        // revocation (from any process) closes the device's connection.
+        known_.forget(p->client_id);
+        if (!known(p->client_id, now.steady)) return count({outcome::not_ours});
         storage::batch b;
         b.devices.push_back({std::string(p->client_id), p->online, ms_since_epoch(now.wall)});
         if (auto r = commit(b); !r) return count({outcome::storage_failed, std::nullopt, r.err().message});

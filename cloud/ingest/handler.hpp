@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ingest/known_devices.hpp"
 #include "ingest/pending_batch.hpp"
 #include "ingest/refusals.hpp"
 #include "ingest/topics.hpp"
@@ -36,6 +37,11 @@ namespace tether::cloud::ingest {
 // broker must let at least this many unacknowledged messages through to the service
 // (provisioning/broker_config.hpp: max_inflight_messages), or it caps each batch.
 inline constexpr std::size_t default_batch_limit = 256;
+
+// How long the ingest trusts the registry's "known and unrevoked" for a device without
+// asking again (known_devices.hpp). A broker log line about the device's connection or
+// disconnection (a revocation closes its connection) makes it ask at the next message.
+inline constexpr std::chrono::seconds known_ttl{5};
 
 enum class outcome {
     stored,          // a Store write or metric value committed
@@ -145,7 +151,9 @@ public:
     void observe_commits(commit_observer o) { observer_ = std::move(o); }
 
 private:
-    [[nodiscard]] bool known(std::string_view device_id);
+    // Whether `device_id` is a provisioned, unrevoked thing: the registry, or what it said
+    // within known_ttl before `now` (known_devices.hpp). Throws when the registry's storage fails.
+    [[nodiscard]] bool known(std::string_view device_id, std::chrono::steady_clock::time_point now);
     handled count(handled h);
     [[nodiscard]] handled handle_device(const service_topic& t, std::string_view payload, std::int64_t now_ms);
     [[nodiscard]] handled handle_presence(std::string_view payload, const clock_now& now);
@@ -168,6 +176,7 @@ private:
     std::shared_ptr<const metrics::schema> schema_;
     log_function log_;
     refusal_log unknown_;
+    known_devices known_{known_ttl};
     counters counters_;
     commit_observer observer_;
     std::optional<storage::device_seen> seen_;

@@ -82,6 +82,61 @@ TEST_P(IngestHandler, ARevokedDeviceIsRefused) {
     EXPECT_EQ(r.what, outcome::unknown_device);
 }
 
+// The registry's lookup of a device ("known and unrevoked") is a read transaction of its
+// own: asked once per known_ttl per device, not once per message.
+TEST_P(IngestHandler, AKnownDeviceIsLookedUpOncePerTtlNotOncePerMessage) {
+    handler_fixture f(database_url());
+    register_device(*f.registry, "dev1");
+    register_device(*f.registry, "dev2");
+    const std::string_view lookup = "SELECT name, certificate_id, provisioned_at, revoked FROM things";
+    const auto lookups = [&] {
+        return f.db->with_connection([&](storage::connection&) { return f.statements->executed(lookup); });
+    };
+    f.db->with_connection([&](storage::connection&) { f.statements->reset(); });
+    clock_now t;
+    for (int i = 0; i < 10; ++i) {
+        t.steady += 100ms;  // 1 s in all: within known_ttl
+        for (const char* id : {"dev1", "dev2"}) {
+            const std::string topic = std::string("ioto/service/") + id + "/store/set";
+            ASSERT_EQ(f.h->handle(topic, R"({"key":"cpu","value":1,"type":"number"})", t).what, outcome::stored);
+        }
+    }
+    EXPECT_EQ(lookups(), 2u) << "one lookup per device";
+    t.steady += known_ttl;
+    ASSERT_EQ(f.h->handle("ioto/service/dev1/store/set", R"({"key":"cpu","value":2,"type":"number"})", t).what,
+              outcome::stored);
+    EXPECT_EQ(lookups(), 3u) << "asked again once the answer is known_ttl old";
+    // A device never seen is asked about at each message: one provisioned meanwhile is
+    // recognised at once.
+    EXPECT_EQ(f.h->handle("ioto/service/dev3/store/set", R"({"key":"cpu","value":1,"type":"number"})", t).what,
+              outcome::unknown_device);
+    register_device(*f.registry, "dev3");
+    EXPECT_EQ(f.h->handle("ioto/service/dev3/store/set", R"({"key":"cpu","value":1,"type":"number"})", t).what,
+              outcome::stored);
+}
+
+// A revocation from another process reaches the ingest when the broker says the device's
+// connection closed (revoking closes it), and within known_ttl at the latest.
+TEST_P(IngestHandler, ARevocationIsSeenAtTheDevicesDisconnectionOrWithinTheTtl) {
+    handler_fixture f(database_url());
+    register_device(*f.registry, "dev1");
+    register_device(*f.registry, "dev2");
+    clock_now t;
+    const std::string write = R"({"key":"cpu","value":1,"type":"number"})";
+    ASSERT_EQ(f.h->handle("ioto/service/dev1/store/set", write, t).what, outcome::stored);
+    ASSERT_EQ(f.h->handle("ioto/service/dev2/store/set", write, t).what, outcome::stored);
+    (void)f.registry->revoke_thing("dev1", std::chrono::system_clock::now());
+    (void)f.registry->revoke_thing("dev2", std::chrono::system_clock::now());
+
+    // dev1: the broker's line of its disconnection.
+    t.steady += 1s;
+    (void)f.h->handle("$SYS/broker/log/N", "1: Client dev1 disconnected.", t);
+    EXPECT_EQ(f.h->handle("ioto/service/dev1/store/set", write, t).what, outcome::unknown_device);
+    // dev2: no line; what it sent before may still be taken within known_ttl, never after.
+    t.steady += known_ttl;
+    EXPECT_EQ(f.h->handle("ioto/service/dev2/store/set", write, t).what, outcome::unknown_device);
+}
+
 TEST_P(IngestHandler, MalformedBodiesAreRefusedWithoutStoring) {
     handler_fixture f(database_url());
     register_device(*f.registry, "dev1");

@@ -1,0 +1,34 @@
+#include "ingest/known_devices.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+namespace tether::cloud::ingest {
+
+bool known_devices::fresh(std::string_view id, clock::time_point now) const {
+    const auto it = since_.find(id);
+    return it != since_.end() && now - it->second < ttl_;
+}
+
+void known_devices::remember(std::string_view id, clock::time_point now) {
+    if (const auto it = since_.find(id); it != since_.end()) {
+        it->second = now;
+        return;
+    }
+    if (since_.size() >= purge_at_) {
+        drop_expired(now);
+        // Amortised: the next purge waits until the map has doubled again.
+        purge_at_ = std::max<std::size_t>(1024, 2 * since_.size());
+    }
+    since_.emplace(std::string(id), now);
+}
+
+void known_devices::forget(std::string_view id) {
+    if (const auto it = since_.find(id); it != since_.end()) since_.erase(it);
+}
+
+void known_devices::drop_expired(clock::time_point now) {
+    std::erase_if(since_, [&](const auto& entry) { return now - entry.second >= ttl_; });
+}
+
+}  // namespace tether::cloud::ingest
