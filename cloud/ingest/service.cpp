@@ -20,12 +20,35 @@ service::service(asio::any_io_executor executor, handler& h, client::options mqt
       handler_(h),
       client_(std::move(executor), std::move(mqtt)),
       log_(std::move(log)),
-      share_group_(std::move(share_group)) {}
+      share_group_(std::move(share_group)),
+      spacing_timer_(executor_) {}
 
 void service::schedule_flush() {
     if (flush_posted_) return;
     flush_posted_ = true;
+    const auto due = last_commit_ + commit_spacing_;
+    if (commit_spacing_.count() > 0 && std::chrono::steady_clock::now() < due) {
+        // Under load: the writes until `due` join this batch.
+        spacing_timer_.expires_at(due);
+        spacing_timer_.async_wait([weak = std::weak_ptr<service*>(self_)](std::error_code ec) {
+            const auto self = weak.lock();
+            if (!self || ec) return;
+            service& s = **self;
+            if (s.handler_.pending() == 0) {
+                s.flush_posted_ = false;  // committed already (a read, batch_limit())
+                return;
+            }
+            s.flush_now();
+        });
+        return;
+    }
     post_flush(handler_.pending(), 0);
+}
+
+void service::flush_now() {
+    flush_posted_ = false;
+    (void)handler_.flush();  // a failure: told to each message's `done`, logged
+    last_commit_ = std::chrono::steady_clock::now();
 }
 
 void service::post_flush(std::size_t pending_then, int quiet_rounds) {
@@ -47,8 +70,7 @@ void service::post_flush(std::size_t pending_then, int quiet_rounds) {
             s.post_flush(now, now != pending_then ? 0 : quiet_rounds + 1);
             return;
         }
-        s.flush_posted_ = false;
-        (void)s.handler_.flush();  // a failure: told to each message's `done`, logged
+        s.flush_now();
     });
 }
 
@@ -97,7 +119,8 @@ asio::awaitable<std::error_code> service::start() {
 }
 
 asio::awaitable<std::error_code> service::stop(std::chrono::milliseconds limit) {
-    (void)handler_.flush();
+    spacing_timer_.cancel();
+    flush_now();
     co_return co_await client_.disconnect(limit);
 }
 

@@ -5,9 +5,13 @@
 //
 // Group commit: the service takes over every message's acknowledgement (defer_ack). A
 // write joins the handler's pending batch; the batch commits in one transaction once it
-// holds handler::batch_limit() messages, or when the io_context has run what was already
-// queued (a posted flush: no timer, so no latency floor), or before a read or a
-// provisioning request. Then its messages are acknowledged, in arrival order. A message is
+// holds handler::batch_limit() messages, or before a read or a provisioning request, or:
+//   - at low load, when the io_context has run what was already queued (a posted flush: no
+//     timer, so a lone write waits for no latency floor);
+//   - under load (a write arrives within `commit_spacing` of the previous commit), at that
+//     commit plus `commit_spacing`: a timer, so the loop sleeps in the reactor meanwhile
+//     instead of posting rounds, and the writes of that time share one commit (its fsync,
+//     its locks, the pages it writes). A write thus waits at most commit_spacing longer. Then its messages are acknowledged, in arrival order. A message is
 // acknowledged only once what it wrote is in the database (DESIGN.md, ingest): when the
 // commit fails, their acknowledgements are rejected, the client reconnects and the broker
 // delivers them again (this needs clean_session = false). Other messages are acknowledged
@@ -25,6 +29,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -45,6 +50,10 @@ public:
     // idempotent. Empty: this service alone receives every message.
     service(asio::any_io_executor executor, handler& h, client::options mqtt, handler::log_function log = {},
             std::string share_group = {});
+    // Under load, commits come at most once per this much (see above). Zero: never wait for
+    // more writes beyond the posted rounds (each quiet moment commits).
+    static constexpr std::chrono::milliseconds default_commit_spacing{5};
+    void set_commit_spacing(std::chrono::milliseconds spacing) noexcept { commit_spacing_ = spacing; }
 
     // Connects and subscribes, waiting for the SUBACK. Errors: those of client::connect()
     // and client::subscribe() (subscription_refused when the broker's ACL does not let
@@ -64,6 +73,8 @@ private:
     // Posts one flush of the handler's batch, unless one is already posted.
     void schedule_flush();
     void post_flush(std::size_t pending_then, int quiet_rounds);
+    // Commits the batch now (a failure is told to each message's `done` and logged).
+    void flush_now();
 
     asio::any_io_executor executor_;
     handler& handler_;
@@ -72,6 +83,9 @@ private:
     std::string share_group_;
     std::uint64_t replies_failed_ = 0;
     bool flush_posted_ = false;
+    std::chrono::milliseconds commit_spacing_ = default_commit_spacing;
+    std::chrono::steady_clock::time_point last_commit_{};
+    asio::steady_timer spacing_timer_;
     // A posted flush runs only while this lives (the service may go before its io_context).
     std::shared_ptr<service*> self_ = std::make_shared<service*>(this);
 };

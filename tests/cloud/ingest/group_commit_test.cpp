@@ -234,6 +234,44 @@ TEST_P(GroupCommit, ABurstThroughTheBrokerCommitsInFarFewerTransactionsThanMessa
     for (int i = 0; i < writes; ++i) EXPECT_EQ(stored(*fx.f.db, "dev1", "k" + std::to_string(i)), i) << i;
 }
 
+// Under load the service commits at most once per commit spacing: the writes of that time
+// share a transaction, where each quiet moment between two messages used to commit one.
+// Whatever the machine's speed, commits made by the service's own flushes are at least one
+// spacing apart, so the bound below cannot fail on a busy machine; without the spacing a
+// device streaming writes one round trip apart gets about one transaction each.
+TEST_P(GroupCommit, UnderLoadTheServiceCommitsAtMostOncePerCommitSpacing) {
+    test::service_fixture fx(database_url());
+    constexpr int writes = 200;
+    constexpr auto spacing = 100ms;
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        test::running r(io, fx);
+        r.s.set_commit_spacing(spacing);
+        CO_ASSERT(co_await r.start());
+        const auto before = fx.f.h->stats().transactions;
+        const auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < writes; ++i) {
+            const std::string body = store_set("k" + std::to_string(i), i);
+            CO_ASSERT(!(co_await r.device.publish("ioto/service/dev1/store/set", body, qos::at_least_once, wait::ack)));
+        }
+        const auto got = co_await r.device.request("ioto/service/dev1/store/get", R"({"key":"k199"})",
+                                                   "ioto/device/dev1/store/get", 60s);
+        CO_ASSERT(!got.ec);
+        EXPECT_EQ(got.payload, "199");
+        const auto elapsed = std::chrono::steady_clock::now() - start;
+        const auto transactions = fx.f.h->stats().transactions - before;
+        // One spacing-apart commit per spacing, plus: the first write (no commit before it
+        // to space from), the read's flush and its own last-seen, and dev1's connection line
+        // from the broker's log (a transaction of its own, which may arrive inside the window).
+        const auto bound = static_cast<std::uint64_t>(elapsed / spacing) + 4;
+        std::printf("%d writes in %llu transactions over %.0f ms (bound %llu)\n", writes,
+                    static_cast<unsigned long long>(transactions),
+                    std::chrono::duration<double, std::milli>(elapsed).count(), static_cast<unsigned long long>(bound));
+        EXPECT_LE(transactions, bound);
+        co_await r.stop();
+    });
+    for (int i = 0; i < writes; ++i) EXPECT_EQ(stored(*fx.f.db, "dev1", "k" + std::to_string(i)), i) << i;
+}
+
 // A batch holds at most what the broker sends the service before it has their PUBACKs
 // (the service acknowledges after the commit). mosquitto's default window is 20 messages;
 // the broker `tether-cloud init` configures must let a whole batch_limit through. A
