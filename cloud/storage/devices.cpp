@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "storage/database.hpp"
+#include "storage/pg_array.hpp"
 #include "storage/writers.hpp"
 
 namespace tether::cloud::storage {
@@ -22,17 +23,40 @@ void detail::write_devices(const connection& c, const std::vector<device_event>&
 }
 
 void detail::write_seen(const connection& c, const std::vector<device_seen>& seen, std::vector<statement>& out) {
-    const std::string sql =
-        "INSERT INTO devices (device_id, first_seen, last_seen, online) VALUES ($1, $2, $2, 0) "
-        "ON CONFLICT (device_id) DO UPDATE SET "
+    const std::string update =
+        " ON CONFLICT (device_id) DO UPDATE SET "
         "first_seen = " + std::string(c.least()) + "(devices.first_seen, excluded.first_seen), "
         "last_seen = " + std::string(c.greatest()) + "(devices.last_seen, excluded.last_seen)";
-    for (const std::size_t i : lock_order(seen, [](const device_seen& s) { return s.device_id; })) {
+    const std::vector<std::size_t> order = lock_order(seen, [](const device_seen& s) { return s.device_id; });
+    for (const std::size_t i : order) {
         const device_seen& s = seen[i];
         if (s.device_id.empty() || s.device_id.size() > max_device_id_bytes) {
             throw failure("device seen: the device id must be 1 to " + std::to_string(max_device_id_bytes) + " bytes");
         }
-        out.push_back({sql, {s.device_id, s.time_ms}});
+    }
+    if (c.kind() == engine::postgresql && order.size() > 1) {
+        // One statement for the batch (pg_array.hpp). A row may be touched once per
+        // statement: one per device, with its earliest and latest time.
+        pg_array ids, firsts, lasts;
+        for (std::size_t at = 0; at < order.size();) {
+            const device_seen& s = seen[order[at]];
+            std::int64_t first = s.time_ms, last = s.time_ms;
+            for (++at; at < order.size() && seen[order[at]].device_id == s.device_id; ++at) {
+                first = std::min(first, seen[order[at]].time_ms);
+                last = std::max(last, seen[order[at]].time_ms);
+            }
+            ids.add(s.device_id);
+            firsts.add(first);
+            lasts.add(last);
+        }
+        out.push_back({"INSERT INTO devices (device_id, first_seen, last_seen, online) SELECT d, f, l, 0 FROM "
+                       "unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(d, f, l)" + update,
+                       {ids.take(), firsts.take(), lasts.take()}});
+        return;
+    }
+    for (const std::size_t i : order) {
+        out.push_back({"INSERT INTO devices (device_id, first_seen, last_seen, online) VALUES ($1, $2, $2, 0)" + update,
+                       {seen[i].device_id, seen[i].time_ms}});
     }
 }
 

@@ -2,6 +2,7 @@
 #include <tuple>
 
 #include "storage/database.hpp"
+#include "storage/pg_array.hpp"
 #include "storage/writers.hpp"
 
 namespace tether::cloud::storage {
@@ -40,7 +41,51 @@ result<void> check_store_write(const store_write& w) {
     return {};
 }
 
-void detail::write_store(const connection&, const std::vector<store_write>& writes, std::vector<statement>& out) {
+namespace {
+
+struct checked_write {
+    const store_write* w;
+    std::string text;  // the value as JSON text
+};
+
+// On PostgreSQL, the writes of a batch as one statement. ON CONFLICT DO UPDATE may touch a
+// row once per statement, so of several writes of one key only the one that applying them
+// in order would leave is kept: the last of those with the latest time (rows come sorted by
+// key, writes of one key in their order).
+statement store_rows_at_once(const std::vector<checked_write>& checked) {
+    detail::pg_array devices, keys, values, types, updated, expires;
+    for (std::size_t i = 0; i < checked.size();) {
+        std::size_t kept = i, end = i + 1;
+        for (; end < checked.size() && checked[end].w->device_id == checked[i].w->device_id && checked[end].w->key == checked[i].w->key;
+             ++end) {
+            if (checked[end].w->updated_ms >= checked[kept].w->updated_ms) kept = end;
+        }
+        const store_write& w = *checked[kept].w;
+        devices.add(w.device_id);
+        keys.add(w.key);
+        values.add(checked[kept].text);
+        types.add(w.type);
+        updated.add(w.updated_ms);
+        if (w.expires_ms) {
+            expires.add(*w.expires_ms);
+        } else {
+            expires.add_null();
+        }
+        i = end;
+    }
+    return {"INSERT INTO store_items (device_id, item_key, item_value, item_type, updated, expires) "
+            "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) "
+            "ON CONFLICT (device_id, item_key) DO UPDATE SET "
+            "item_value = excluded.item_value, item_type = excluded.item_type, updated = excluded.updated, "
+            "expires = excluded.expires WHERE excluded.updated >= store_items.updated",
+            {devices.take(), keys.take(), values.take(), types.take(), updated.take(), expires.take()}};
+}
+
+}  // namespace
+
+void detail::write_store(const connection& c, const std::vector<store_write>& writes, std::vector<statement>& out) {
+    std::vector<checked_write> checked;
+    checked.reserve(writes.size());
     for (const std::size_t i : lock_order(writes, [](const store_write& w) { return std::tie(w.device_id, w.key); })) {
         const store_write& w = writes[i];
         if (auto ok = check_store_write(w); !ok) throw failure(ok.err().message);
@@ -53,6 +98,14 @@ void detail::write_store(const connection&, const std::vector<store_write>& writ
         if (text.size() > max_store_value_bytes) {
             throw failure(describe(w) + ": the value is longer than " + std::to_string(max_store_value_bytes) + " bytes");
         }
+        checked.push_back({&w, std::move(text)});
+    }
+    if (c.kind() == engine::postgresql && checked.size() > 1) {
+        out.push_back(store_rows_at_once(checked));
+        return;
+    }
+    for (checked_write& r : checked) {
+        const store_write& w = *r.w;
         // An older write (by its time) never replaces a newer one: workers may take a
         // device's messages out of order.
         out.push_back(
@@ -60,7 +113,7 @@ void detail::write_store(const connection&, const std::vector<store_write>& writ
             "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device_id, item_key) DO UPDATE SET "
             "item_value = excluded.item_value, item_type = excluded.item_type, updated = excluded.updated, "
             "expires = excluded.expires WHERE excluded.updated >= store_items.updated",
-             {w.device_id, w.key, std::move(text), w.type, w.updated_ms,
+             {w.device_id, w.key, std::move(r.text), w.type, w.updated_ms,
               w.expires_ms ? sql_value(*w.expires_ms) : sql_null()}});
     }
 }

@@ -11,11 +11,12 @@ TEST_P(storage_test, AMessageMovesLastSeenAndLeavesTheOnlineFlag) {
     ASSERT_TRUE(db);
     batch b;
     b.devices = {{"d1", true, 100}};
-    b.seen = {{"d1", 400}, {"d1", 300}, {"d2", 250}};
+    b.seen = {{"d1", 400}, {"d3", 700}, {"d1", 300}, {"d2", 250}, {"d3", 600}};
     ASSERT_TRUE(db->apply(b));
     auto all = db->devices();
     ASSERT_TRUE(all) << all.err().message;
-    std::vector<device_record> expected{{"d1", 100, 400, true}, {"d2", 250, 250, false}};
+    // Several sightings of one device in a batch: its earliest and its latest.
+    std::vector<device_record> expected{{"d1", 100, 400, true}, {"d2", 250, 250, false}, {"d3", 600, 700, false}};
     EXPECT_EQ(all.value(), expected);
 
     // A disconnection after the last message sets it offline; one older does not.

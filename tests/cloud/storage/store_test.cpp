@@ -65,6 +65,46 @@ TEST_P(storage_test, AnOlderWriteNeverReplacesANewerOne) {
     EXPECT_EQ(v->updated_ms, 300);
 }
 
+// On PostgreSQL a batch's writes go as one statement (pg_array.hpp), which may touch a row
+// once: of several writes of one key it keeps the one that writing them in order leaves.
+// Texts that mean something in an array literal come back as written.
+TEST_P(storage_test, ABatchLeavesWhatWritingItsRowsOneByOneWould) {
+    auto db = open();
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(write(*db, {"d2", "cpu", 9, "number", 60, {}}));
+    batch b;
+    b.store = {
+        {"d1", "cpu", 1, "number", 100, {}},
+        {"d1", "cpu", 2, "number", 300, {}},
+        {"d1", "cpu", 3, "number", 200, 5000},      // older than the one before: not kept
+        {"d1", "cpu", "four", "string", 300, 7000},  // as new as the newest: written after it, kept
+        {"d2", "cpu", 5, "number", 50, {}},          // older than what is stored
+        {"d1,\"x\"}", "{NULL}", "NULL", "string", 10, {}},
+        {"d1", "a\\b", "back\\slash \"quoted\" {brace}, comma", "string", 11, {}},
+        {"d1", "NULL", "", "string", 12, {}},
+        {"d1", "\xC3\xA9t\xC3\xA9", true, "boolean", 13, {}},
+    };
+    ASSERT_TRUE(db->apply(b));
+    const auto cpu = read(*db, "d1", "cpu", 0);
+    ASSERT_TRUE(cpu);
+    EXPECT_EQ(*cpu, (store_value{"four", "string", 300, 7000}));
+    EXPECT_EQ(read(*db, "d2", "cpu", 0)->value, 9);
+    EXPECT_EQ(read(*db, "d1,\"x\"}", "{NULL}", 0)->value, "NULL");
+    EXPECT_EQ(read(*db, "d1", "a\\b", 0)->value, "back\\slash \"quoted\" {brace}, comma");
+    EXPECT_EQ(read(*db, "d1", "NULL", 0)->value, "");
+    EXPECT_EQ(read(*db, "d1", "\xC3\xA9t\xC3\xA9", 0)->value, true);
+
+    // A batch as large as the ingest makes them, every row its own key.
+    batch large;
+    for (int i = 0; i < 300; ++i) large.store.push_back({"d3", "k" + std::to_string(i), i, "number", 20, i % 2 ? 9000 : std::optional<std::int64_t>()});
+    ASSERT_TRUE(db->apply(large));
+    for (int i = 0; i < 300; ++i) {
+        const auto v = read(*db, "d3", "k" + std::to_string(i), 0);
+        ASSERT_TRUE(v) << i;
+        EXPECT_EQ(*v, (store_value{i, "number", 20, i % 2 ? 9000 : std::optional<std::int64_t>()})) << i;
+    }
+}
+
 TEST_P(storage_test, ExpiredValuesAreNotReadAndArePurged) {
     auto db = open();
     ASSERT_TRUE(db);
