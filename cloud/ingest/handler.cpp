@@ -80,6 +80,9 @@ handled handler::count(handled h) {
 result<void> handler::apply(const storage::batch& b) {
     ++counters_.transactions;
     auto r = db_.apply(b);
+    // The last_seen rows of a failed batch are not written: every device's next message
+    // writes its own again.
+    if (!r) seen_written_.clear();
     if (r && observer_) observer_(b);
     return r;
 }
@@ -166,9 +169,13 @@ handled handler::handle(std::string_view topic, std::string_view payload, const 
             // No reply either: an unknown id gets nothing from the cloud.
             return count({outcome::unknown_device});
         }
-        // Every message of a known device moves its last_seen: inside the batch a write
-        // commits, else (a read, a refused body) in a transaction of its own afterwards.
-        seen_ = storage::device_seen{std::string(t->device_id), now_ms};
+        // Every message of a known device moves its last_seen, to last_seen_resolution:
+        // inside the batch a write commits, else (a read, a refused body) in a transaction
+        // of its own afterwards.
+        if (!seen_written_.fresh(t->device_id, now.steady)) {
+            seen_ = storage::device_seen{std::string(t->device_id), now_ms};
+            seen_written_.remember(t->device_id, now.steady);
+        }
         handled h = handle_device(*t, payload, now_ms);
         // A queued write took its last-seen with it; else it is committed now.
         if (seen_) {
@@ -179,6 +186,7 @@ handled handler::handle(std::string_view topic, std::string_view payload, const 
     } catch (const std::exception& e) {
         // The registry throws when its storage fails; so may the JSON library on a value it
         // cannot convert. Nothing was committed or queued.
+        if (seen_) seen_written_.forget(t->device_id);
         seen_.reset();
         return count({outcome::storage_failed, is_read ? std::optional(error_to(*t, "storage failed")) : std::nullopt,
                       e.what()});

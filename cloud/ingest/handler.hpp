@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ingest/known_devices.hpp"
+#include "ingest/recent_ids.hpp"
 #include "ingest/pending_batch.hpp"
 #include "ingest/refusals.hpp"
 #include "ingest/topics.hpp"
@@ -39,9 +39,21 @@ namespace tether::cloud::ingest {
 inline constexpr std::size_t default_batch_limit = 256;
 
 // How long the ingest trusts the registry's "known and unrevoked" for a device without
-// asking again (known_devices.hpp). A broker log line about the device's connection or
-// disconnection (a revocation closes its connection) makes it ask at the next message.
+// asking again. Asking is a read transaction of its own (on SQLite two fcntl locks and a
+// B-tree descent, on PostgreSQL a round trip): once per message it cost a fifth of the
+// service's CPU per write with 10,000 devices writing twice a second (docs/CLOUD.md).
+// Only "known" is remembered, so a device provisioned a moment ago is recognised at its
+// first message. A revocation made elsewhere (the CLI, the web process, another worker)
+// closes the device's connection at the broker, whose log line about it makes the ingest
+// ask again at once; else it takes effect within known_ttl, and what may still arrive
+// meanwhile is what the device sent before it was revoked.
 inline constexpr std::chrono::seconds known_ttl{5};
+
+// A device's last_seen is exact to this: a message within it of the last_seen this
+// handler wrote for the device does not write it again. Every message used to: with
+// thousands of devices each writing every second, the row of each device in every
+// transaction was about half of the pages SQLite wrote and synced per write.
+inline constexpr std::chrono::seconds last_seen_resolution{5};
 
 enum class outcome {
     stored,          // a Store write or metric value committed
@@ -103,7 +115,8 @@ public:
     //   provisioning reply on the accepted or rejected topic (provisioning_service)
     //   $SYS/broker/log/N  a known device connected or disconnected (presence.hpp): its
     //                online flag, in a transaction
-    // Every message of a known device also moves its last_seen (storage::device_seen).
+    // Every message of a known device also moves its last_seen (storage::device_seen), to
+    // last_seen_resolution.
     // A metric/set or metric/get whose dimensions name another device (Device: other) is
     // refused as malformed: a device reads and writes its own series and fleet-wide ones.
     // A read that fails replies {"error":"<message>"}; a refused write replies nothing
@@ -152,7 +165,7 @@ public:
 
 private:
     // Whether `device_id` is a provisioned, unrevoked thing: the registry, or what it said
-    // within known_ttl before `now` (known_devices.hpp). Throws when the registry's storage fails.
+    // within known_ttl before `now`. Throws when the registry's storage fails.
     [[nodiscard]] bool known(std::string_view device_id, std::chrono::steady_clock::time_point now);
     handled count(handled h);
     [[nodiscard]] handled handle_device(const service_topic& t, std::string_view payload, std::int64_t now_ms);
@@ -176,7 +189,8 @@ private:
     std::shared_ptr<const metrics::schema> schema_;
     log_function log_;
     refusal_log unknown_;
-    known_devices known_{known_ttl};
+    recent_ids known_{known_ttl};
+    recent_ids seen_written_{last_seen_resolution};  // last_seen queued or committed lately
     counters counters_;
     commit_observer observer_;
     std::optional<storage::device_seen> seen_;

@@ -270,15 +270,17 @@ TEST_P(IngestHandler, EveryMessageOfAKnownDeviceMovesItsLastSeen) {
     EXPECT_EQ(d.value()->last_seen_ms, 1'000'000);
     EXPECT_FALSE(d.value()->online) << "a message alone does not say the device is still connected";
 
-    // A read, and a refused body, are messages too.
-    t.wall += 1s;
+    // A read, and a refused body, are messages too (each past last_seen_resolution).
+    t.wall += last_seen_resolution;
+    t.steady += last_seen_resolution;
     ASSERT_EQ(f.h->handle("ioto/service/dev1/store/get/1", R"({"key":"cpu"})", t).what, outcome::answered);
     d = f.db->find_device("dev1");
-    EXPECT_EQ(d.value()->last_seen_ms, 1'001'000);
-    t.wall += 1s;
+    EXPECT_EQ(d.value()->last_seen_ms, 1'005'000);
+    t.wall += last_seen_resolution;
+    t.steady += last_seen_resolution;
     ASSERT_EQ(f.h->handle("ioto/service/dev1/store/set", "{", t).what, outcome::malformed);
     d = f.db->find_device("dev1");
-    EXPECT_EQ(d.value()->last_seen_ms, 1'002'000);
+    EXPECT_EQ(d.value()->last_seen_ms, 1'010'000);
     EXPECT_EQ(d.value()->first_seen_ms, 1'000'000);
 
     // An unknown device leaves no trace.
@@ -286,6 +288,56 @@ TEST_P(IngestHandler, EveryMessageOfAKnownDeviceMovesItsLastSeen) {
     d = f.db->find_device("ghost");
     ASSERT_TRUE(d);
     EXPECT_FALSE(d.value());
+}
+
+// last_seen is written once per last_seen_resolution per device, not at every message;
+// a batch that fails takes its last_seen rows with it, so the next message writes again.
+TEST_P(IngestHandler, LastSeenIsWrittenOncePerResolutionAndAgainAfterAFailedBatch) {
+    handler_fixture f(database_url());
+    register_device(*f.registry, "dev1");
+    const std::string_view seen_row = "INSERT INTO devices";
+    const auto seen_rows = [&] {
+        return f.db->with_connection([&](storage::connection&) { return f.statements->executed(seen_row); });
+    };
+    f.db->with_connection([&](storage::connection&) { f.statements->reset(); });
+    clock_now t;
+    t.wall = std::chrono::system_clock::time_point(1'000'000ms);
+    const std::string write = R"({"key":"cpu","value":1,"type":"number"})";
+    for (int i = 0; i < 10; ++i) {
+        ASSERT_EQ(f.h->handle("ioto/service/dev1/store/set", write, t).what, outcome::stored);
+        t.wall += 400ms;  // 4 s in all: within last_seen_resolution
+        t.steady += 400ms;
+    }
+    EXPECT_EQ(seen_rows(), 1u);
+    EXPECT_EQ(f.db->find_device("dev1").value()->last_seen_ms, 1'000'000);
+    t.wall += last_seen_resolution;
+    t.steady += last_seen_resolution;
+    ASSERT_EQ(f.h->handle("ioto/service/dev1/store/set", write, t).what, outcome::stored);
+    EXPECT_EQ(seen_rows(), 2u);
+    EXPECT_EQ(f.db->find_device("dev1").value()->last_seen_ms, 1'009'000);
+
+    // A batch the database refuses: its last_seen is not written, so the next message
+    // (within the resolution) writes it.
+    f.db->with_connection([](storage::connection& c) {
+        (void)c.execute(c.kind() == storage::engine::sqlite
+                            ? "CREATE TRIGGER refuse_store BEFORE INSERT ON store_items BEGIN SELECT RAISE(ABORT, 'down'); END"
+                            : "CREATE RULE refuse_store AS ON INSERT TO store_items DO INSTEAD SELECT 1/0");
+    });
+    t.wall += last_seen_resolution;
+    t.steady += last_seen_resolution;
+    std::vector<bool> outcomes;
+    const std::string other = R"({"key":"mem","value":1,"type":"number"})";
+    EXPECT_EQ(f.h->handle("ioto/service/dev1/store/set", other, t, [&](bool ok) { outcomes.push_back(ok); }).what,
+              outcome::queued);
+    EXPECT_FALSE(f.h->flush());
+    ASSERT_EQ(outcomes, std::vector<bool>{false});
+    f.db->with_connection([](storage::connection& c) {
+        (void)c.execute(c.kind() == storage::engine::sqlite ? "DROP TRIGGER refuse_store" : "DROP RULE refuse_store ON store_items");
+    });
+    t.wall += 1s;
+    t.steady += 1s;
+    ASSERT_EQ(f.h->handle("ioto/service/dev1/store/set", write, t).what, outcome::stored);
+    EXPECT_EQ(f.db->find_device("dev1").value()->last_seen_ms, 1'015'000);
 }
 
 TEST_P(IngestHandler, TheBrokersLogSetsADeviceOnlineAndOffline) {

@@ -1,16 +1,16 @@
-#include "ingest/known_devices.hpp"
+#include "ingest/recent_ids.hpp"
 
 #include <algorithm>
 #include <iterator>
 
 namespace tether::cloud::ingest {
 
-bool known_devices::fresh(std::string_view id, clock::time_point now) const {
+bool recent_ids::fresh(std::string_view id, clock::time_point now) const {
     const auto it = since_.find(id);
     return it != since_.end() && now - it->second < ttl_;
 }
 
-void known_devices::remember(std::string_view id, clock::time_point now) {
+void recent_ids::remember(std::string_view id, clock::time_point now) {
     if (const auto it = since_.find(id); it != since_.end()) {
         it->second = now;
         return;
@@ -23,11 +23,11 @@ void known_devices::remember(std::string_view id, clock::time_point now) {
     since_.emplace(std::string(id), now);
 }
 
-void known_devices::forget(std::string_view id) {
+void recent_ids::forget(std::string_view id) {
     if (const auto it = since_.find(id); it != since_.end()) since_.erase(it);
 }
 
-void known_devices::drop_expired(clock::time_point now) {
+void recent_ids::drop_expired(clock::time_point now) {
     std::erase_if(since_, [&](const auto& entry) { return now - entry.second >= ttl_; });
 }
 
