@@ -12,7 +12,6 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <exception>
 #include <memory>
@@ -24,7 +23,6 @@
 #include "../support/coro_test.hpp"
 #include "../support/loopback.hpp"
 #include "tether/client/client.hpp"
-#include "use_tuple.hpp"
 
 namespace tether::client {
 namespace {
@@ -54,26 +52,6 @@ asio::awaitable<bool> subscribe_to(client& c, const char* filter, std::shared_pt
     const auto r = co_await c.subscribe(std::move(s));
     co_return !r.ec;
 }
-
-// A one-shot wake-up for the test's own coroutines: set() wakes wait() through the
-// executor's queue, as any other coroutine of the client would be woken. wait() gives up
-// after a limit, so that a wake-up that never comes fails the test instead of hanging it.
-class wakeup {
-public:
-    explicit wakeup(asio::io_context& io) : timer_(io, 10s) {}
-    void set() {
-        done_ = true;
-        timer_.cancel();
-    }
-    asio::awaitable<bool> wait() {
-        if (!done_) (void)co_await timer_.async_wait(detail::use_tuple);
-        co_return done_;
-    }
-
-private:
-    asio::steady_timer timer_;
-    bool done_ = false;
-};
 
 // Records what a spawned connect() completed with.
 auto record(std::optional<std::error_code>& into) {
@@ -200,21 +178,21 @@ TEST(ConnectAgain, OfTwoConnectsAfterADisconnectExactlyOneStartsTheConnection) {
     });
 }
 
-// A handler disconnects (a "stop" command); the test's main coroutine, woken when that
-// disconnect() has returned, connects again at once.
+// A handler disconnects (a "stop" command) in a coroutine of its own, which, when that
+// disconnect() has returned, starts a connect() in another: at that moment the stopped
+// connection's last handlers have not run yet.
 TEST(ConnectAgain, AfterADisconnectFromAHandlerAnotherCoroutineConnects) {
     mosquitto_broker broker;
     run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
         client c(io.get_executor(), local(broker, "commanded"));
         CO_ASSERT(!(co_await c.connect()));
-        wakeup disconnected(io);
-        std::optional<std::error_code> disconnect_result;
+        std::optional<std::error_code> disconnect_result, connect_result;
         subscription stop("cmd/stop", qos::at_least_once, [&](const message&) {
             asio::co_spawn(
                 io,
                 [&]() -> asio::awaitable<void> {
                     disconnect_result = co_await c.disconnect();
-                    disconnected.set();
+                    asio::co_spawn(io, c.connect(), record(connect_result));
                 },
                 asio::detached);
         });
@@ -223,11 +201,12 @@ TEST(ConnectAgain, AfterADisconnectFromAHandlerAnotherCoroutineConnects) {
         CO_ASSERT(co_await subscribe_to(c, "cmd/echo", echo));
         CO_ASSERT(!c.publish_now("cmd/stop", "now", qos::at_least_once));
 
-        CO_ASSERT(co_await disconnected.wait());
+        CO_ASSERT(co_await eventually([&] { return connect_result.has_value(); }));
+        CO_ASSERT(disconnect_result.has_value());
         EXPECT_FALSE(*disconnect_result) << disconnect_result->message();
-        const std::error_code ec = co_await c.connect();
-        EXPECT_FALSE(ec) << ec.message();
-        CO_ASSERT(!ec);
+        EXPECT_FALSE(*connect_result) << connect_result->message();
+        CO_ASSERT(!*connect_result);
+        EXPECT_TRUE(c.is_connected());
         EXPECT_FALSE(co_await c.publish("cmd/echo", "back", qos::at_least_once, wait::ack));
         CO_ASSERT(co_await eventually([&] { return !echo->empty(); }));
         EXPECT_EQ(*echo, payloads{"back"});
