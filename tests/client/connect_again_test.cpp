@@ -129,7 +129,7 @@ TEST(ConnectAgain, APersistentSessionKeepsWhatTheBrokerQueuedMeanwhile) {
     });
 }
 
-TEST(ConnectAgain, ConnectWhileConnectedOrConnectingIsStillAlreadyConnected) {
+TEST(ConnectAgain, ConnectWhileConnectedConnectingOrReconnectingIsStillAlreadyConnected) {
     mosquitto_broker broker;
     run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
         client c(io.get_executor(), local(broker, "twice"));
@@ -149,7 +149,14 @@ TEST(ConnectAgain, ConnectWhileConnectedOrConnectingIsStillAlreadyConnected) {
         EXPECT_EQ(co_await c.connect(), make_error_code(errc::already_connected));
         EXPECT_TRUE(c.is_connected());
         EXPECT_FALSE(co_await c.publish("twice/t", "x", qos::at_least_once, wait::ack));
-        EXPECT_EQ(c.stats().connections, 1u);
+        // Reconnecting, the broker gone: the client is on it by itself.
+        broker.stop();
+        CO_ASSERT(co_await eventually([&] { return !c.is_connected(); }));
+        EXPECT_EQ(co_await c.connect(), make_error_code(errc::already_connected));
+        broker.start();
+        CO_ASSERT(co_await eventually([&] { return c.is_connected(); }, 20s));
+        EXPECT_FALSE(co_await c.publish("twice/t", "y", qos::at_least_once, wait::ack));
+        EXPECT_EQ(c.stats().connections, 2u);
         EXPECT_FALSE(co_await c.disconnect());
     });
 }
