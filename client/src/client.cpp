@@ -7,7 +7,7 @@ namespace tether::client {
 client::client(asio::any_io_executor executor, options opts)
     : engine_(std::make_shared<detail::engine>(std::move(executor), std::move(opts))) {}
 
-client::~client() { engine_->stop(make_error_code(errc::client_stopped)); }
+client::~client() { engine_->close(); }
 
 asio::awaitable<std::error_code> client::connect() {
     auto e = engine_;  // the engine lives while this operation does

@@ -54,6 +54,9 @@ public:
                                             std::chrono::milliseconds timeout, core::qos q);
     asio::awaitable<std::error_code> disconnect(std::chrono::milliseconds limit);
     void stop(std::error_code why);
+    // The client is gone: stop(), and a connect() waiting for the stopped run to end
+    // starts no other (it returns client_stopped).
+    void close();
 
     // Acknowledgements taken over by handlers (engine_ack.cpp, message::defer_ack).
     // defer_ack: false unless `delivery` is the message being dispatched and has an ack.
@@ -92,6 +95,10 @@ private:
     [[nodiscard]] core::millis now() const;
     asio::awaitable<void> run(std::shared_ptr<engine> self);
     asio::awaitable<std::error_code> attempt();
+    // connect() on a run that is ending: waits until it has; {} when connect() may start the
+    // next, else what connect() returns (client_stopped: called off; the caller's cancellation).
+    asio::awaitable<std::error_code> wait_for_run_end();
+    void call_off_waiting_connect();
     asio::awaitable<std::error_code> open_link();
     bool send_connect();  // false: the options make no valid CONNECT
     // The broker of this attempt: host:port, then each of more_endpoints, round the list.
@@ -225,6 +232,16 @@ private:
     bool got_connack_ = false;  // on the current attempt
     bool running_ = false;      // run() is going
     bool stopping_ = false;
+    // disconnect() was called on this run (also from a handler, before it resumes): the run
+    // ends soon, so a connect() waits for it rather than answering already_connected.
+    bool disconnect_called_ = false;
+    // A connect() waits for the stopped run to end, then starts the next (engine_connect.cpp).
+    // Others answer already_connected meanwhile. disconnect() and close() call it off by
+    // moving connect_waits_ on: the waiter finds its number stale and starts nothing.
+    bool connect_waiting_ = false;
+    std::uint64_t connect_waits_ = 0;
+    // Set when run() returns; made only by a connect() that has to wait for that.
+    std::shared_ptr<signal> run_ended_;
     std::unique_ptr<transport> link_;
     bool link_failed_ = true;
     std::error_code link_error_;

@@ -19,10 +19,17 @@ std::error_code connack_error(core::connack_code code) {
 }  // namespace
 
 asio::awaitable<std::error_code> engine::connect() {
-    // Again after disconnect() is fine, once the previous run has wound down.
-    if (running_ || (state_ != state::idle && state_ != state::stopped)) {
-        co_return make_error_code(errc::already_connected);
+    // One connect() waiting for the previous run to end starts the next; any other meanwhile
+    // would start a second run beside it.
+    if (connect_waiting_) co_return make_error_code(errc::already_connected);
+    if (running_) {
+        // Again after disconnect() (or any stop) is fine: the run that ended still has its
+        // link's last handlers to see out, and the next run must not start under them.
+        const bool ending = state_ == state::idle || state_ == state::stopped || disconnect_called_;
+        if (!ending) co_return make_error_code(errc::already_connected);
+        if (const auto ec = co_await wait_for_run_end()) co_return ec;
     }
+    if (state_ != state::idle && state_ != state::stopped) co_return make_error_code(errc::already_connected);
     if (opts_.client_id.empty() && !opts_.clean_session) co_return make_error_code(errc::invalid_argument);
     if (opts_.tls.enabled && !tls_) {
         std::error_code ec;
@@ -32,6 +39,7 @@ asio::awaitable<std::error_code> engine::connect() {
     // The durable outbox: what an earlier run (or process) left unacknowledged goes first.
     if (auto ec = open_journal()) co_return ec;
     stopping_ = false;
+    disconnect_called_ = false;
     ever_connected_ = false;
     endpoint_index_ = 0;
     running_ = true;
@@ -40,6 +48,30 @@ asio::awaitable<std::error_code> engine::connect() {
     auto first = first_connack_;
     asio::co_spawn(ex_, run(shared_from_this()), asio::detached);
     co_return co_await first->wait();
+}
+
+asio::awaitable<std::error_code> engine::wait_for_run_end() {
+    // No timer of its own: the run ends within the stop's limits (disconnect()'s, then the
+    // link's handlers, which a closed socket completes at once; connect_timeout if it was
+    // still opening the link).
+    const std::uint64_t ticket = ++connect_waits_;
+    connect_waiting_ = true;
+    if (!run_ended_) run_ended_ = std::make_shared<signal>(ex_);
+    const auto ended = run_ended_;  // this frame's own: run() lets go of it when it ends
+    const std::error_code waited = co_await ended->wait();
+    // Called off meanwhile (disconnect(), the client's end): connect_waiting_ is no longer
+    // ours to clear, another connect() may wait now.
+    if (ticket != connect_waits_) co_return make_error_code(errc::client_stopped);
+    connect_waiting_ = false;
+    if (waited) co_return waited;  // the awaiting coroutine's own cancellation
+    if (running_) co_return make_error_code(errc::already_connected);  // cannot be: run() has returned
+    co_return std::error_code{};
+}
+
+void engine::call_off_waiting_connect() {
+    if (!connect_waiting_) return;
+    connect_waiting_ = false;
+    ++connect_waits_;
 }
 
 asio::awaitable<void> engine::run(std::shared_ptr<engine> self) {
@@ -82,6 +114,7 @@ asio::awaitable<void> engine::run(std::shared_ptr<engine> self) {
         if (state_ == state::stopped) break;
     }
     running_ = false;
+    if (run_ended_) std::exchange(run_ended_, nullptr)->set();  // a connect() waits to start the next
     (void)self;
 }
 

@@ -14,7 +14,15 @@ void engine::check_drained() {
 }
 
 asio::awaitable<std::error_code> engine::disconnect(std::chrono::milliseconds limit) {
+    if (connect_waiting_) {
+        // A connect() waits for the last run to end before it starts the next: a connection
+        // under way, and this call ends it as it would end one connecting (client_stopped).
+        // What the last run carried is its own stop's to settle, done or under way.
+        call_off_waiting_connect();
+        co_return std::error_code{};
+    }
     if (state_ == state::idle || state_ == state::stopped) co_return make_error_code(errc::not_connected);
+    disconnect_called_ = true;  // a connect() from now on waits for this run to end
     if (delivering_ != 0) {
         // Started from a message handler (co_spawn runs it at once): the PUBACK or PUBREC of
         // that message goes when the handlers return, and the DISCONNECT must follow it, or a
@@ -50,6 +58,11 @@ void engine::stop(std::error_code why) {
     fail_connection(why);
     fail_all(why);
     if (first_connack_) first_connack_->set(why);
+}
+
+void engine::close() {
+    call_off_waiting_connect();
+    stop(make_error_code(errc::client_stopped));
 }
 
 void engine::fail_all(std::error_code ec) {

@@ -285,12 +285,7 @@ TEST(RefusalProbe, AStopWhileProbingLeavesTheNextConnectionFreeToPublish) {
             CO_ASSERT(co_await eventually([&] { return broker.connections >= 3; }));
             stopped = true;
             (void)co_await c.disconnect(100ms);  // times out: the probe waits for its link to last
-            std::error_code again = make_error_code(errc::already_connected);
-            for (int i = 0; i < 1000 && again == errc::already_connected; ++i) {  // until the stopped run wound down
-                asio::steady_timer pause(io, 10ms);
-                co_await pause.async_wait(detail::use_tuple);
-                again = co_await c.connect();
-            }
+            const std::error_code again = co_await c.connect();
             EXPECT_FALSE(again) << again.message();
             CO_ASSERT(!again);
             const auto ec = co_await c.publish(later, x, qos::at_least_once, wait::ack);

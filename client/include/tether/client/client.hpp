@@ -135,11 +135,27 @@ public:
     client& operator=(const client&) = delete;
 
     // Connects and waits for CONNACK. After it succeeds the client keeps the connection up
-    // by itself (reconnect policy) until disconnect(). Errors: errc::unacceptable_protocol_version,
-    // identifier_rejected, server_unavailable, bad_user_name_or_password, not_authorized (CONNACK
-    // refusals), already_connected, invalid_argument (bad client id, will or credentials),
-    // timeout (options::connect_timeout), resolver, socket and TLS errors of the first attempt
-    // (the first attempt is not retried: an unreachable broker is reported at once). With
+    // by itself (reconnect policy) until disconnect().
+    //
+    // Again after the client stopped, for whatever reason (disconnect(), here or from another
+    // coroutine or a handler; a refusal that ended reconnecting; a failed connect()), it
+    // connects anew: `co_await c.disconnect(); co_await c.connect();` works as written. The
+    // stopped connection may still be winding down (its link's last handlers, or a
+    // disconnect() still flushing, at most its `limit`): connect() then waits for that,
+    // with no time limit of its own, and goes on. Subscriptions are made again; with a
+    // persistent session the server's stored messages follow. While one connect() waits so,
+    // another connect() returns already_connected at once: exactly one starts the new
+    // connection. disconnect() while it waits, or the client's destruction, calls it off
+    // (client_stopped).
+    //
+    // Errors: errc::unacceptable_protocol_version, identifier_rejected, server_unavailable,
+    // bad_user_name_or_password, not_authorized (CONNACK refusals); already_connected (connected,
+    // connecting or reconnecting with no disconnect() called, or another connect() waits as
+    // above); client_stopped (disconnect() or the client's destruction before CONNACK, or
+    // while it waited); invalid_argument (bad client id, will or credentials); timeout
+    // (options::connect_timeout); resolver, socket and TLS errors of the first attempt (the
+    // first attempt is not retried: an unreachable broker is reported at once);
+    // std::errc::operation_canceled when the awaiting coroutine is cancelled. With
     // options::persistence also the journal's (docs/PERSISTENCE.md): another client id's
     // directory, in use, newer format, damaged header (category "tether.journal"), EACCES,
     // EROFS, ENOSPC; invalid_argument without a client id.
@@ -209,7 +225,10 @@ public:
     // connection [MQTT-4.4.0-1]), not_connected. Started from a message handler, it sends
     // DISCONNECT after that message's PUBACK or PUBREC (unless the handler deferred it: a
     // deferred acknowledgement not yet accepted is not waited for, and the server sends that
-    // message again on a persistent session's next connection).
+    // message again on a persistent session's next connection). connect() may follow at
+    // once, with no wait in between (see connect()). Called while a connect() waits for the
+    // previous connection to wind down, it calls that connect() off (it returns
+    // client_stopped) and returns no error.
     asio::awaitable<std::error_code> disconnect(std::chrono::milliseconds limit = std::chrono::seconds(5));
 
     [[nodiscard]] bool is_connected() const noexcept;
