@@ -247,13 +247,14 @@ handled handler::handle_device(const service_topic& t, std::string_view payload,
 handled handler::handle_presence(std::string_view payload, const clock_now& now) {
     const auto p = parse_presence(payload);
     if (!p || (p->time_s && *p->time_s < presence_since_s_)) return count({outcome::not_ours});
+    // The registry is asked afresh about a device whose client id connected or went: a
+    // revocation (from any process) closes the device's connection by connecting under
+    // its client id (docs/CLOUD.md), a line of the first kind below.
+    known_.forget(p->client_id);
     // A device's user name is its certificate's CN, which is its id: a connection whose
     // client id is not its own CN (a claim, another program) says nothing about a device.
     if (p->online && p->user_name != p->client_id) return count({outcome::not_ours});
     try {
-        // The registry is asked afresh about a device whose connection came or went: a
-        // revocation (from any process) closes the device's connection.
-        known_.forget(p->client_id);
         if (!known(p->client_id, now.steady)) return count({outcome::not_ours});
         storage::batch b;
         b.devices.push_back({std::string(p->client_id), p->online, ms_since_epoch(now.wall)});

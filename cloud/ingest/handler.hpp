@@ -43,14 +43,15 @@ inline constexpr std::size_t default_batch_limit = 256;
 // B-tree descent, on PostgreSQL a round trip): once per message it cost a fifth of the
 // service's CPU per write with 10,000 devices writing twice a second (docs/CLOUD.md).
 // Only "known" is remembered, so a device provisioned a moment ago is recognised at its
-// first message. A revocation made elsewhere (the CLI, the web process, another worker)
-// closes the device's connection at the broker, whose log line about it makes the ingest
-// ask again at once; else it takes effect within known_ttl, and what may still arrive
-// meanwhile is what the device sent before it was revoked.
+// first message. A revocation in this process takes effect at once (forget_device). One
+// made elsewhere (the CLI, the web process, another worker) closes the device's connection
+// at the broker, whose log line about it makes the ingest ask again; where no such line
+// comes (no $SYS log, another cluster node, a failed closing) it takes effect within
+// known_ttl, so writes the device sends in that time may still be stored.
 inline constexpr std::chrono::seconds known_ttl{5};
 
-// A device's last_seen is exact to this: a message within it of the last_seen this
-// handler wrote for the device does not write it again. Every message used to: with
+// A device's last_seen is at most this far behind its last message (never ahead): a
+// message within it of the last_seen this handler wrote for the device does not write it. Every message used to: with
 // thousands of devices each writing every second, the row of each device in every
 // transaction was about half of the pages SQLite wrote and synced per write.
 inline constexpr std::chrono::seconds last_seen_resolution{5};
@@ -159,6 +160,10 @@ public:
     void replace_schema(std::shared_ptr<const metrics::schema> s) {
         schema_ = s ? std::move(s) : std::make_shared<const metrics::schema>();
     }
+
+    // `device_id` was revoked by this process: its next message asks the registry (rather
+    // than trusting what it said within known_ttl).
+    void forget_device(std::string_view device_id) { known_.forget(device_id); }
 
     using commit_observer = std::function<void(const storage::batch& committed)>;
     void observe_commits(commit_observer o) { observer_ = std::move(o); }

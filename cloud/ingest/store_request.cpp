@@ -48,6 +48,7 @@ result<std::string> parse_store_get(const nlohmann::json& body) {
     if (key.value().empty() || key.value().size() > storage::max_store_key_bytes) {
         return error{"key: must be 1 to " + std::to_string(storage::max_store_key_bytes) + " bytes"};
     }
+    if (key.value().find('\0') != std::string::npos) return error{"key: must not hold U+0000"};
     return key;
 }
 

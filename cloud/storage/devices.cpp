@@ -50,7 +50,7 @@ void detail::write_seen(const connection& c, const std::vector<device_seen>& see
             lasts.add(last);
         }
         out.push_back({"INSERT INTO devices (device_id, first_seen, last_seen, online) SELECT d, f, l, 0 FROM "
-                       "unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(d, f, l)" + update,
+                       "unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS u(d, f, l, n) ORDER BY n" + update,
                        {ids.take(), firsts.take(), lasts.take()}});
         return;
     }

@@ -17,8 +17,13 @@ namespace tether::cloud::storage::detail {
 
 // Builds an array literal element by element: `{"a","b\"c",NULL}`. Every text element is
 // quoted, with '\' and '"' escaped, so any text (commas, braces, spaces, "NULL") is taken
-// as itself. Text holding a NUL byte cannot be a PostgreSQL value at all; the caller's
-// checks refuse it first (the statement would fail whole).
+// as itself, given the connection's client_encoding is UTF8 (postgres_connection pins it:
+// in an encoding such as SJIS a byte before the escaping backslash could swallow it) and
+// array_nulls is on (pinned too: else NULL would be read as text). Text holding a NUL byte
+// cannot be a PostgreSQL value at all, and libpq would cut the literal there: the callers'
+// checks refuse it first (the statement would fail whole, and the batch with it, each time
+// it is delivered again). Rows come out of unnest WITH ORDINALITY ... ORDER BY in the
+// arrays' order, which is the order that keeps the writers' row locks in one order.
 class pg_array {
 public:
     void add(std::string_view text);

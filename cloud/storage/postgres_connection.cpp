@@ -90,6 +90,23 @@ postgres_connection::postgres_connection(const std::string& conninfo) : conn_(PQ
         throw failure("postgresql: cannot connect: " + message);
     }
     PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
+    try {
+        configure_session();
+    } catch (...) {
+        PQfinish(conn_);
+        throw;
+    }
+}
+
+void postgres_connection::configure_session() {
+    // What array literals (pg_array.hpp) rely on, whatever the server's or the role's defaults.
+    if (PQsetClientEncoding(conn_, "UTF8") != 0) {
+        throw failure("postgresql: cannot set client_encoding to UTF8: " + trimmed(PQerrorMessage(conn_)));
+    }
+    const std::unique_ptr<PGresult, result_deleter> set(PQexec(conn_, "SET array_nulls = on"));
+    if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
+        throw failure("postgresql: cannot set array_nulls: " + trimmed(PQerrorMessage(conn_)));
+    }
 }
 
 postgres_connection::~postgres_connection() { PQfinish(conn_); }
@@ -102,6 +119,7 @@ void postgres_connection::ensure_connected() {
     if (PQstatus(conn_) != CONNECTION_OK) {
         throw failure("postgresql: connection lost: " + trimmed(PQerrorMessage(conn_)));
     }
+    configure_session();  // a new session: its settings are gone too
 }
 
 void postgres_connection::execute_all(const std::vector<statement>& statements) {

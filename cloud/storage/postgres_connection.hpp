@@ -47,6 +47,9 @@ private:
     std::string prepared_name(const std::string& sql, int params);
     // Opens the connection again when it was lost outside a transaction. Throws failure.
     void ensure_connected();
+    // Pins what this layer relies on (client_encoding, array_nulls) on a new session.
+    // Throws failure.
+    void configure_session();
     // Sends one chunk and reads its answers. Throws failure.
     void pipeline(const statement* first, std::size_t count);
 };

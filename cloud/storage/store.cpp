@@ -9,9 +9,18 @@ namespace tether::cloud::storage {
 
 namespace {
 
+// Cut, so that a megabyte key cannot make a megabyte message; control characters shown as
+// '?', so that a NUL cannot cut the message short where it passes through what().
+std::string printable(const std::string& s) {
+    std::string out = s.substr(0, 64);
+    for (char& ch : out) {
+        if (static_cast<unsigned char>(ch) < 0x20) ch = '?';
+    }
+    return out;
+}
+
 std::string describe(const store_write& w) {
-    // Cut, so that a megabyte key cannot make a megabyte message.
-    return "store write of '" + w.key.substr(0, 64) + "' for device '" + w.device_id.substr(0, 64) + "'";
+    return "store write of '" + printable(w.key) + "' for device '" + printable(w.device_id) + "'";
 }
 
 bool type_matches(const nlohmann::json& value, std::string_view type) {
@@ -31,6 +40,8 @@ result<void> check_store_write(const store_write& w) {
     if (w.key.empty() || w.key.size() > max_store_key_bytes) {
         return refuse("the key must be 1 to " + std::to_string(max_store_key_bytes) + " bytes");
     }
+    // PostgreSQL holds no U+0000 in text, and libpq would cut the key there: another key.
+    if (w.key.find('\0') != std::string::npos) return refuse("the key must not hold U+0000");
     if (w.type != "string" && w.type != "number" && w.type != "boolean") {
         return refuse("type must be string, number or boolean");
     }
@@ -74,7 +85,8 @@ statement store_rows_at_once(const std::vector<checked_write>& checked) {
         i = end;
     }
     return {"INSERT INTO store_items (device_id, item_key, item_value, item_type, updated, expires) "
-            "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) "
+            "SELECT d, k, v, t, u, e FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], "
+            "$6::bigint[]) WITH ORDINALITY AS r(d, k, v, t, u, e, n) ORDER BY n "
             "ON CONFLICT (device_id, item_key) DO UPDATE SET "
             "item_value = excluded.item_value, item_type = excluded.item_type, updated = excluded.updated, "
             "expires = excluded.expires WHERE excluded.updated >= store_items.updated",

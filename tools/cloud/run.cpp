@@ -126,7 +126,8 @@ int serve(const fs::path& dir, bool broker_running, const std::string& worker) {
                                            worker.empty() ? std::string() : std::string(worker_group));
     web_part web({settings, layout, db, schema},
                  service_actions({settings, layout, registry, provisioning, io, service,
-                                  [&mosquitto] { mosquitto.reload(); }}));
+                                  [&mosquitto] { mosquitto.reload(); },
+                                  [&handler](const std::string& device) { handler.forget_device(device); }}));
     if (web.enabled()) {
         // On the io thread, right after each commit: only a copy into bounded queues. While
         // no page listens, publish() would drop the changes anyway: they are not even made

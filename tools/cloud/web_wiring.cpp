@@ -96,6 +96,7 @@ web::actions service_actions(service_inputs in) {
         return on_io(in.io, [in, device = std::string(id)] {
             const auto revoked = revoke_and_write_crl(in.provisioning, in.registry, in.layout, device);
             if (!revoked) return web::error_reply(404, "no active device named " + device);
+            if (in.revoked) in.revoked(device);
             if (in.reload_broker) in.reload_broker();
             // After the SIGHUP: the device's next handshake meets the new CRL.
             asio::co_spawn(in.io, close_device_connection(in.io.get_executor(),

@@ -41,6 +41,8 @@ struct service_inputs {
     asio::io_context& io;
     tether::cloud::ingest::service& service;
     std::function<void()> reload_broker;  // after the CRL changed (SIGHUP to the mosquitto run started)
+    // After a revocation, on the io thread: the ingest refuses the device from its next message.
+    std::function<void(const std::string& device)> revoked;
 };
 [[nodiscard]] tether::cloud::web::actions service_actions(service_inputs in);
 

@@ -76,8 +76,8 @@ TEST_P(storage_test, ABatchLeavesWhatWritingItsRowsOneByOneWould) {
     b.store = {
         {"d1", "cpu", 1, "number", 100, {}},
         {"d1", "cpu", 2, "number", 300, {}},
-        {"d1", "cpu", 3, "number", 200, 5000},      // older than the one before: not kept
         {"d1", "cpu", "four", "string", 300, 7000},  // as new as the newest: written after it, kept
+        {"d1", "cpu", 3, "number", 200, 5000},       // the last, but older: not kept
         {"d2", "cpu", 5, "number", 50, {}},          // older than what is stored
         {"d1,\"x\"}", "{NULL}", "NULL", "string", 10, {}},
         {"d1", "a\\b", "back\\slash \"quoted\" {brace}, comma", "string", 11, {}},
@@ -134,6 +134,7 @@ TEST_P(storage_test, BadWritesAreRefusedWithAReason) {
         {{std::string(129, 'd'), "k", 1, "number", 1, {}}, "the device id must be"},
         {{"d1", "k", std::string(max_store_value_bytes, 'x'), "string", 1, {}}, "longer than 65536 bytes"},
         {{"d1", "k", std::string("\xFF\xFE"), "string", 1, {}}, "not valid UTF-8"},
+        {{"d1", std::string("k\0x", 3), 1, "number", 1, {}}, "must not hold U+0000"},
     };
     for (const auto& [w, why] : cases) {
         const auto r = write(*db, w);
