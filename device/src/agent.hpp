@@ -23,6 +23,7 @@
 #include "tether/device/configuration.hpp"
 #include "tether/device/device.hpp"
 #include "tether/device/store_reply.hpp"
+#include "folder_lock.hpp"
 
 namespace tether::device::detail {
 
@@ -49,6 +50,8 @@ public:
     // For the device's accessors.
     const std::string& id() const noexcept { return id_; }
     const configuration& config() const noexcept { return config_; }
+    // The one client of the agent's life, made by the first start(): a new identity goes
+    // into it by client::set_options(), so the reference the device hands out stays valid.
     client::client* mqtt() const noexcept { return client_.get(); }
     std::chrono::milliseconds throttle_interval() const noexcept { return throttle_interval_; }
     bool closed_by_cloud() const noexcept { return closed_by_cloud_; }
@@ -60,6 +63,8 @@ private:
     void watch(client::client& c);
     [[nodiscard]] std::vector<client::subscription> master_subscriptions() const;
     [[nodiscard]] std::vector<client::subscription> control_subscriptions();
+    // The filters of both, for the device `id`.
+    [[nodiscard]] static std::vector<std::string> own_filters(const std::string& id);
     asio::awaitable<void> reprovision(std::shared_ptr<agent> self);
     asio::awaitable<void> stay_away(std::shared_ptr<agent> self, std::chrono::milliseconds how_long);
     void on_throttle(const client::message& m);
@@ -71,8 +76,17 @@ private:
     device_options options_;
     configuration config_;
     std::string id_;
+    // DIR/device.lock: taken by start(), released when the device is stopped (or destroyed)
+    // and no start() is under way (provisioning, connecting), whichever ends last.
+    folder_lock lock_;
+    unsigned starting_ = 0;  // start() calls under way
+    void release_folder_if_idle() noexcept;
     std::unique_ptr<client::client> client_;
-    std::vector<std::unique_ptr<client::client>> retired_;
+    // The device id whose master and control filters the client holds (it keeps them, as
+    // the application's, across set_options() and sends them again on connecting), and
+    // whether their subscribe() calls succeeded. Empty: none.
+    std::string own_filters_id_;
+    bool own_filters_complete_ = false;
     std::chrono::milliseconds throttle_interval_{0};
     std::chrono::steady_clock::time_point throttle_until_{};
     std::chrono::steady_clock::time_point next_publish_{};
