@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -35,7 +36,12 @@ public:
     agent& operator=(const agent&) = delete;
 
     // device::start() and stop(); `self` keeps this alive while they run.
-    asio::awaitable<std::error_code> start(std::shared_ptr<agent> self);
+    // `replace`: the current identity was refused (or released): provision a new one first.
+    // `until_connected`: a background task's start (nobody to report to): a connection that
+    // fails otherwise than by refusing the identity is tried again, with the reconnect
+    // policy's backoff, instead of leaving the device offline for good.
+    asio::awaitable<std::error_code> start(std::shared_ptr<agent> self, bool replace = false,
+                                           bool until_connected = false);
     asio::awaitable<void> stop(std::shared_ptr<agent> self, std::chrono::milliseconds limit);
     // The device is being destroyed: stop, close the connections, call its owner no more.
     void detach();
@@ -58,7 +64,11 @@ public:
     unsigned provisioned_count() const noexcept { return provisioned_count_; }
 
 private:
-    asio::awaitable<std::error_code> provision_with_retry();
+    // Provisions, `attempts` times at most (0: until it succeeds), with backoff between.
+    asio::awaitable<std::error_code> provision_with_retry(unsigned attempts);
+    // One attempt at a new identity while the refused one stays on disk (saved over it on
+    // success), at most once per the reconnect policy's ceiling.
+    asio::awaitable<std::error_code> replace_identity();
     asio::awaitable<std::error_code> connect_own_identity(bool& identity_refused);
     void watch(client::client& c);
     [[nodiscard]] std::vector<client::subscription> master_subscriptions() const;
@@ -95,6 +105,10 @@ private:
     bool detached_ = false;
     bool reprovisioning_ = false;
     unsigned provisioned_count_ = 0;
+    std::optional<std::chrono::steady_clock::time_point> last_replacement_;
+    // The cloud's release (authenticated: its TLS session and the broker's ACL) asks for the
+    // next replacement: not held back by the pacing meant for refusals, which may be forged.
+    bool released_ = false;
     asio::steady_timer wakeup_;  // the provisioning backoff and stay-away waits
 };
 
