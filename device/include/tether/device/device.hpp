@@ -80,7 +80,9 @@ public:
     // Reads the configuration; provisions if needed (retrying with backoff, each attempt
     // reported to on_provision); connects with the device's identity; subscribes to
     // ioto/device/{id}/# and ioto/account/all/#. A certificate refused as revoked or
-    // expired when connecting is forgotten and provisioning runs again.
+    // expired when connecting is replaced: provisioning runs again (at most once per
+    // reconnect.max_delay) while the refused identity stays on disk until a new one is
+    // saved over it; the device then connects with what is on disk.
     // A kit without device.serialNumber gets a random one, saved in device.json5 first
     // (serial_number.hpp).
     // The folder is locked first (DIR/device.lock, an flock held until this device is
