@@ -70,6 +70,12 @@ public:
     [[nodiscard]] client_stats stats() const noexcept { return stats_; }
     void on_event(std::function<void(const connection_event&)> cb) { on_event_ = std::move(cb); }
 
+    // client::set_options() (engine_handover.cpp): whether a new engine may replace this one
+    // now (idle or stopped), and the new engine made from `opts`, which takes over from
+    // `previous` (stopped first) what outlives options: subscriptions, callback, counters.
+    [[nodiscard]] bool replaceable() const noexcept;
+    [[nodiscard]] static std::shared_ptr<engine> succeed(engine& previous, options opts);
+
 private:
     enum class state { idle, connecting, connected, reconnecting, stopped };
 

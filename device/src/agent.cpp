@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <utility>
 
 #include "client_options.hpp"
 #include "tether/device/identity_files.hpp"
@@ -76,9 +77,12 @@ void agent::detach() {
     // woken with client_stopped. A client destroyed here may still report `disconnected`:
     // not to this agent any more.
     if (client_) client_->on_connection_event(nullptr);
-    for (auto& c : retired_) c->on_connection_event(nullptr);
     client_.reset();
-    retired_.clear();
+    release_folder_if_idle();  // else when the start() under way (a provisioning) ends
+}
+
+void agent::release_folder_if_idle() noexcept {
+    if (stopped_ && starting_ == 0) lock_.release();
 }
 
 // A copy is called: the owner may destroy the device from inside its callback.
@@ -86,7 +90,7 @@ void agent::report(const provision_report& r) const {
     if (const auto callback = options_.on_provision) callback(r);
 }
 
-asio::awaitable<std::error_code> agent::provision_with_retry() {
+asio::awaitable<std::error_code> agent::provision_with_retry(unsigned attempts) {
     // A kit without a serial number: one made now and saved, the same for every attempt
     // and every later provisioning.
     if (!config_.device.serial_number || config_.device.serial_number->empty()) {
@@ -109,7 +113,7 @@ asio::awaitable<std::error_code> agent::provision_with_retry() {
         }
         // Nothing to retry with: the configuration must change first.
         if (result.ec == errc::no_claim_identity || result.ec == errc::no_serial_number) co_return result.ec;
-        if (options_.provision_attempts != 0 && attempt >= options_.provision_attempts) co_return result.ec;
+        if (attempts != 0 && attempt >= attempts) co_return result.ec;
         const auto half = std::max<std::int64_t>(delay.count() / 2, 0);
         std::uniform_int_distribution<std::int64_t> pick(half, std::max<std::int64_t>(delay.count() - 1, half));
         wakeup_.expires_after(std::chrono::milliseconds(pick(rng)));
@@ -121,7 +125,7 @@ asio::awaitable<std::error_code> agent::provision_with_retry() {
 
 // Registers the connection-event callback. A plain function, as are the two below that
 // make handlers capturing `this`: the lambdas stay out of the coroutines' frames. The
-// handlers run only while their client lives, and the clients are this agent's.
+// handlers run only while the client lives, and the client is this agent's.
 void agent::watch(client::client& c) {
     c.on_connection_event([this](const client::connection_event& e) {
         if (const auto callback = options_.on_connection) callback(e);
@@ -154,6 +158,12 @@ std::vector<client::subscription> agent::control_subscriptions() {
     return subs;
 }
 
+std::vector<std::string> agent::own_filters(const std::string& id) {
+    const std::string device_topics = "ioto/device/" + id;
+    return {device_topics + "/#", "ioto/account/all/#", device_topics + "/mqtt/throttle",
+            device_topics + "/provision/release"};
+}
+
 asio::awaitable<std::error_code> agent::connect_own_identity(bool& identity_refused) {
     identity_refused = false;
     id_ = config_.mqtt.client_id.value;
@@ -169,40 +179,110 @@ asio::awaitable<std::error_code> agent::connect_own_identity(bool& identity_refu
     }
     opts.reconnect = options_.reconnect;
     opts.keep_alive_s = options_.keep_alive_s;
-    if (client_) retired_.push_back(std::move(client_));
-    client_ = std::make_unique<client::client>(executor_, opts);
-    watch(*client_);
-    // The client is held for the calls below: detach() may let go of client_ meanwhile.
+    // One client for the agent's life (a throttle's stay-away, a new identity after a
+    // release or a revocation): the application's reference from device::mqtt() and its
+    // subscriptions stay, and nothing piles up. The client is idle here (never connected,
+    // its first connect() failed, or disconnected by stay_away() or reprovision()).
+    if (!client_) {
+        client_ = std::make_unique<client::client>(executor_, opts);
+        watch(*client_);
+    } else if (const auto ec = client_->set_options(std::move(opts))) {
+        co_return ec;  // already_connected: start() while started
+    }
+    // Held for the calls below: detach() may let go of client_ meanwhile (each wait is
+    // followed by a look at stopped_ before `c` is used again).
     client::client& c = *client_;
+    // The client sends this agent's filters again on connecting, unless they are another
+    // id's (or went only partly through): those go now, before the connection (offline with
+    // a clean session, only from the client's table).
+    if (!own_filters_id_.empty() && (own_filters_id_ != id_ || !own_filters_complete_)) {
+        auto stale = own_filters(own_filters_id_);
+        own_filters_id_.clear();
+        own_filters_complete_ = false;
+        (void)co_await c.unsubscribe(std::move(stale), client::wait::none);
+        if (stopped_) co_return make_error_code(errc::stopped);
+    }
     if (const auto ec = co_await c.connect()) {
         identity_refused = is_identity_refused(ec);
         co_return ec;
     }
     if (stopped_) co_return make_error_code(errc::stopped);
+    if (own_filters_complete_) co_return std::error_code{};
+    own_filters_id_ = id_;
     auto masters = master_subscriptions();
     if (const auto s = co_await c.subscribe(std::move(masters), client::wait::ack); s.ec) co_return s.ec;
     if (stopped_) co_return make_error_code(errc::stopped);
     auto control = control_subscriptions();
     const auto s = co_await c.subscribe(std::move(control), client::wait::ack);
+    own_filters_complete_ = !s.ec;
     co_return s.ec;
 }
 
-asio::awaitable<std::error_code> agent::start(std::shared_ptr<agent> self) {
+asio::awaitable<std::error_code> agent::replace_identity() {
+    // A refusal in a TLS 1.2 handshake is an unauthenticated alert that anyone on the path
+    // can forge: it may cost a provisioning round now and then, never more often.
+    const auto ceiling = std::max<std::chrono::milliseconds>(options_.reconnect.max_delay, 1ms);
+    const bool released = std::exchange(released_, false);
+    if (!released && last_replacement_ && std::chrono::steady_clock::now() < *last_replacement_ + ceiling) {
+        wakeup_.expires_at(*last_replacement_ + ceiling);
+        (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        if (stopped_) co_return make_error_code(errc::stopped);
+    }
+    last_replacement_ = std::chrono::steady_clock::now();
+    // As before the first provisioning (the endpoint of ioto.json5, the identity 'auto'),
+    // while provision.json5 and the files it names stay until a new identity is saved.
+    config_ = load_unprovisioned_configuration(dir_);
+    co_return co_await provision_with_retry(1);
+}
+
+asio::awaitable<std::error_code> agent::start(std::shared_ptr<agent> self, bool replace, bool until_connected) {
     (void)self;  // held by the frame: this agent lives while start() runs
     stopped_ = detached_;
-    // Twice at most: a refused identity is forgotten and provisioned once more.
-    for (int round = 0;; ++round) {
+    // The folder stays locked while this runs, even if the device is stopped meanwhile: an
+    // attempt waiting for a provisioning reply still saves what the cloud issued.
+    struct under_way {
+        agent& a;
+        explicit under_way(agent& x) : a(x) { ++a.starting_; }
+        ~under_way() {
+            --a.starting_;
+            a.release_folder_if_idle();
+        }
+        under_way(const under_way&) = delete;
+        under_way& operator=(const under_way&) = delete;
+    } guard(*this);
+    // A refused identity is replaced, not forgotten: it stays on disk until a new one is
+    // saved over it. Whether or not that worked, the device then connects with what is on
+    // disk: after a forged refusal the old identity simply works again.
+    std::chrono::milliseconds backoff = std::max<std::chrono::milliseconds>(options_.reconnect.initial_delay, 1ms);
+    for (unsigned failed = 0;;) {
         if (stopped_) co_return make_error_code(errc::stopped);
         config_ = load_configuration(dir_);
-        if (needs_provisioning(config_)) {
-            if (const auto ec = co_await provision_with_retry()) co_return ec;
+        // Before anything is written in the folder: a serial number, an identity.
+        if (const auto ec = lock_.take(dir_)) co_return ec;
+        if (std::exchange(replace, false) && config_.provision.provisioned) {
+            const auto ec = co_await replace_identity();
+            if (stopped_) co_return make_error_code(errc::stopped);
+            // Nothing to retry with, or no more attempts: the configuration must change first.
+            if (ec == errc::no_claim_identity || ec == errc::no_serial_number) co_return ec;
+            if (ec && options_.provision_attempts != 0 && ++failed >= options_.provision_attempts) co_return ec;
+            config_ = load_configuration(dir_);
+        } else if (needs_provisioning(config_)) {
+            if (const auto ec = co_await provision_with_retry(options_.provision_attempts)) co_return ec;
             if (stopped_) co_return make_error_code(errc::stopped);
             config_ = load_configuration(dir_);
         }
         bool refused = false;
         const auto ec = co_await connect_own_identity(refused);
-        if (!refused || round > 0 || !config_.provision.provisioned || stopped_) co_return ec;
-        forget_identity(dir_);
+        if (stopped_) co_return make_error_code(errc::stopped);
+        if (ec && !refused && until_connected) {
+            // A broker restarting, a link down: the identity is not in question.
+            wakeup_.expires_after(backoff);
+            (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+            backoff = std::min(backoff * 2, std::max(options_.reconnect.max_delay, backoff));
+            continue;
+        }
+        if (!refused || !config_.provision.provisioned) co_return ec;
+        replace = true;
     }
 }
 
@@ -214,18 +294,8 @@ asio::awaitable<void> agent::reprovision(std::shared_ptr<agent> self) {
         reprovisioning_ = false;
         co_return;
     }
-    try {
-        forget_identity(dir_);
-    } catch (const std::system_error& e) {
-        provision_report r;
-        r.ec = e.code();
-        r.error_message = e.what();
-        report(r);
-        reprovisioning_ = false;
-        co_return;
-    }
     id_.clear();
-    (void)co_await start(self);
+    (void)co_await start(self, true, true);
     reprovisioning_ = false;
 }
 
@@ -233,13 +303,15 @@ asio::awaitable<void> agent::stop(std::shared_ptr<agent> self, std::chrono::mill
     stopped_ = true;
     wakeup_.cancel();
     if (client_) (void)co_await client_->disconnect(limit);
+    release_folder_if_idle();  // unless start() was called again meanwhile (stopped_ false)
     (void)self;
 }
 
 void agent::on_release(const client::message& m) {
     const json stamp = json::parse(m.text(), nullptr, false);
     if (!is_fresh(stamp, 10s)) return;  // a stale or malformed release is ignored (PROTOCOL.md §2)
-    // Not from inside the handler: reprovisioning replaces the client that runs it.
+    // Not from inside the handler: reprovisioning disconnects the client that runs it.
+    released_ = true;
     asio::co_spawn(executor_, reprovision(shared_from_this()), asio::detached);
 }
 
@@ -263,7 +335,7 @@ asio::awaitable<void> agent::stay_away(std::shared_ptr<agent> self, std::chrono:
     (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
     if (stopped_) co_return;
     closed_by_cloud_ = false;
-    (void)co_await start(self);
+    (void)co_await start(self, false, true);
 }
 
 // Spaces publishes by the throttle interval while the throttle lasts.

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "tether/device/configuration.hpp"
 #include "tether/device/device.hpp"
 #include "tether/device/store_reply.hpp"
+#include "folder_lock.hpp"
 
 namespace tether::device::detail {
 
@@ -34,7 +36,12 @@ public:
     agent& operator=(const agent&) = delete;
 
     // device::start() and stop(); `self` keeps this alive while they run.
-    asio::awaitable<std::error_code> start(std::shared_ptr<agent> self);
+    // `replace`: the current identity was refused (or released): provision a new one first.
+    // `until_connected`: a background task's start (nobody to report to): a connection that
+    // fails otherwise than by refusing the identity is tried again, with the reconnect
+    // policy's backoff, instead of leaving the device offline for good.
+    asio::awaitable<std::error_code> start(std::shared_ptr<agent> self, bool replace = false,
+                                           bool until_connected = false);
     asio::awaitable<void> stop(std::shared_ptr<agent> self, std::chrono::milliseconds limit);
     // The device is being destroyed: stop, close the connections, call its owner no more.
     void detach();
@@ -49,17 +56,25 @@ public:
     // For the device's accessors.
     const std::string& id() const noexcept { return id_; }
     const configuration& config() const noexcept { return config_; }
+    // The one client of the agent's life, made by the first start(): a new identity goes
+    // into it by client::set_options(), so the reference the device hands out stays valid.
     client::client* mqtt() const noexcept { return client_.get(); }
     std::chrono::milliseconds throttle_interval() const noexcept { return throttle_interval_; }
     bool closed_by_cloud() const noexcept { return closed_by_cloud_; }
     unsigned provisioned_count() const noexcept { return provisioned_count_; }
 
 private:
-    asio::awaitable<std::error_code> provision_with_retry();
+    // Provisions, `attempts` times at most (0: until it succeeds), with backoff between.
+    asio::awaitable<std::error_code> provision_with_retry(unsigned attempts);
+    // One attempt at a new identity while the refused one stays on disk (saved over it on
+    // success), at most once per the reconnect policy's ceiling.
+    asio::awaitable<std::error_code> replace_identity();
     asio::awaitable<std::error_code> connect_own_identity(bool& identity_refused);
     void watch(client::client& c);
     [[nodiscard]] std::vector<client::subscription> master_subscriptions() const;
     [[nodiscard]] std::vector<client::subscription> control_subscriptions();
+    // The filters of both, for the device `id`.
+    [[nodiscard]] static std::vector<std::string> own_filters(const std::string& id);
     asio::awaitable<void> reprovision(std::shared_ptr<agent> self);
     asio::awaitable<void> stay_away(std::shared_ptr<agent> self, std::chrono::milliseconds how_long);
     void on_throttle(const client::message& m);
@@ -71,8 +86,17 @@ private:
     device_options options_;
     configuration config_;
     std::string id_;
+    // DIR/device.lock: taken by start(), released when the device is stopped (or destroyed)
+    // and no start() is under way (provisioning, connecting), whichever ends last.
+    folder_lock lock_;
+    unsigned starting_ = 0;  // start() calls under way
+    void release_folder_if_idle() noexcept;
     std::unique_ptr<client::client> client_;
-    std::vector<std::unique_ptr<client::client>> retired_;
+    // The device id whose master and control filters the client holds (it keeps them, as
+    // the application's, across set_options() and sends them again on connecting), and
+    // whether their subscribe() calls succeeded. Empty: none.
+    std::string own_filters_id_;
+    bool own_filters_complete_ = false;
     std::chrono::milliseconds throttle_interval_{0};
     std::chrono::steady_clock::time_point throttle_until_{};
     std::chrono::steady_clock::time_point next_publish_{};
@@ -81,6 +105,10 @@ private:
     bool detached_ = false;
     bool reprovisioning_ = false;
     unsigned provisioned_count_ = 0;
+    std::optional<std::chrono::steady_clock::time_point> last_replacement_;
+    // The cloud's release (authenticated: its TLS session and the broker's ACL) asks for the
+    // next replacement: not held back by the pacing meant for refusals, which may be forged.
+    bool released_ = false;
     asio::steady_timer wakeup_;  // the provisioning backoff and stay-away waits
 };
 

@@ -305,7 +305,9 @@ configuration_error::configuration_error(std::string file_name, std::string key_
       key(std::move(key_path)),
       message(std::move(text)) {}
 
-configuration load_configuration(const std::filesystem::path& dir) {
+namespace {
+
+configuration load(const std::filesystem::path& dir, bool with_provisioned) {
     configuration c;
     std::error_code ec;
     c.dir = fs::absolute(dir, ec).lexically_normal();
@@ -313,7 +315,7 @@ configuration load_configuration(const std::filesystem::path& dir) {
     loader files(c.dir);
     files.merge_file("ioto.json5", "", true);
     files.merge_file("device.json5", "device", false);
-    const bool provisioned = files.merge_file("provision.json5", "provision", false);
+    const bool provisioned = with_provisioned && files.merge_file("provision.json5", "provision", false);
     files.merge_file("local.json5", "", false);
     c.merged = std::move(files.merged());
     const reader r(c.merged, files, c.dir);
@@ -322,5 +324,11 @@ configuration load_configuration(const std::filesystem::path& dir) {
     c.device = read_device(r);
     return c;
 }
+
+}  // namespace
+
+configuration load_configuration(const std::filesystem::path& dir) { return load(dir, true); }
+
+configuration load_unprovisioned_configuration(const std::filesystem::path& dir) { return load(dir, false); }
 
 }  // namespace tether::device

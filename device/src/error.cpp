@@ -21,6 +21,7 @@ public:
         case errc::no_serial_number: return "provisioning needs device.serialNumber in device.json5";
         case errc::not_provisioned: return "the device has no identity yet";
         case errc::stopped: return "the device was stopped";
+        case errc::folder_in_use: return "device folder in use by another device or process";
         }
         return "unknown device error " + std::to_string(value);
     }

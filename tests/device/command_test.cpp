@@ -8,6 +8,7 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <csignal>
 #include <future>
 #include <thread>
 
@@ -15,6 +16,7 @@
 #include "process.hpp"
 #include "scripted_store.hpp"
 #include "test_files.hpp"
+#include "tether/device/device.hpp"
 
 namespace tether::device {
 namespace {
@@ -116,6 +118,44 @@ TEST(Command, ErrorsAreOneLineWithANonZeroStatus) {
     EXPECT_TRUE(one_line_error(r)) << r.status << " " << r.err;
     r = run(device_args({"frobnicate", dir}));
     EXPECT_NE(r.status, 0);
+}
+
+// One device per folder across processes: while `tether device run` has the folder, a
+// one-shot command on it and a device object in this process are refused (folder_in_use)
+// instead of connecting with the same client id and fighting over it; once the agent has
+// exited, both work.
+TEST(Command, RunHoldsTheFolderAgainstOtherProcesses) {
+    tether::test::mosquitto_broker broker;
+    test::temp_dir t;
+    test::write_device(t.path, broker.port());
+    const std::string dir = t.path.string();
+    auto agent = std::make_unique<tether::test::process>(device_args({"run", dir}));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (agent->err().find("connected as dev1") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_NE(agent->err().find("connected as dev1"), std::string::npos) << agent->err();
+
+    auto r = run(device_args({"set", dir, "cpu", "1", "--type", "number"}));
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("device folder in use by another device or process"), std::string::npos) << r.err;
+    std::error_code here = make_error_code(std::errc::timed_out);
+    {
+        asio::io_context io;
+        device dev(io.get_executor(), t.path);
+        asio::co_spawn(io, dev.start(), [&](std::exception_ptr, std::error_code ec) {
+            here = ec;
+            io.stop();  // a device that did start would keep the io_context running
+        });
+        io.run_for(std::chrono::seconds(30));
+    }
+    EXPECT_EQ(here, make_error_code(errc::folder_in_use));
+
+    agent->kill(SIGTERM);
+    EXPECT_EQ(agent->wait(), 0) << agent->err();
+    agent.reset();
+    r = run(device_args({"set", dir, "cpu", "1", "--type", "number"}));
+    EXPECT_EQ(r.status, 0) << r.err;
 }
 
 }  // namespace

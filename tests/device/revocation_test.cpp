@@ -116,7 +116,9 @@ TEST_P(Revocation, ARevokedCertificateIsRefusedTheDeviceProvisionsIsRefusedUntil
                 }
             }
             EXPECT_EQ(dev.provisioned_count(), 1u);
-            EXPECT_FALSE(load_configuration(kit).provision.provisioned) << "the revoked identity was kept";
+            // Kept until a new identity is saved over it: a refusal may be forged (TLS 1.2).
+            EXPECT_TRUE(load_configuration(kit).provision.provisioned) << "the refused identity was forgotten";
+            EXPECT_EQ(test::read_text(load_configuration(kit).mqtt.cert.value), test::read_text(old_cert));
 
             // An operator releases it: the next attempt gets a new certificate, and the device
             // connects with it.
@@ -131,6 +133,64 @@ TEST_P(Revocation, ARevokedCertificateIsRefusedTheDeviceProvisionsIsRefusedUntil
             CO_ASSERT(co_await tether::test::eventually([&] { return !script.store_sets.empty(); }));
             // The old certificate stays refused.
             EXPECT_TRUE(co_await refused(cloud, old_cert, old_key, 1));
+            co_await dev.stop();
+            (void)co_await script.mqtt->disconnect();
+        },
+        120s);
+}
+
+// A refusal the broker stops making (what a forged TLS 1.2 alert looks like to the device:
+// the cloud never revoked anything it knows of... here, the broker's CRL is put back): it
+// costs a provisioning round, never the identity. The device keeps its files, tries to
+// provision (refused here: DeviceRevoked), connects with what is on disk again, and is in
+// with its old identity as soon as the broker takes it.
+TEST(Revocation, ARefusalThatStopsCostsAProvisioningRoundNeverTheIdentity) {
+    test::test_cloud cloud;
+    const auto kit = cloud.dir.path / "kit";
+    cloud.make_kit(kit, "sensor-63");
+    scripted_cloud script(cloud);
+    device_options options;
+    options.retry_initial = 20ms;
+    options.retry_max = 200ms;
+    options.reconnect.initial_delay = 10ms;
+    options.reconnect.max_delay = 100ms;
+    std::vector<provision_report> reports;
+    options.on_provision = [&](const provision_report& r) { reports.push_back(r); };
+    run_coro(
+        [&](asio::io_context& io) -> asio::awaitable<void> {
+            client_scope scope{script.mqtt};
+            CO_ASSERT(co_await script.start(io));
+            device dev(io.get_executor(), kit, options);
+            CO_ASSERT(!(co_await dev.start()));
+            const auto first = load_configuration(kit);
+            const std::string cert = test::read_text(first.mqtt.cert.value);
+            const auto old_cert = cloud.dir.path / "old.crt", old_key = cloud.dir.path / "old.key";
+            fs::copy_file(first.mqtt.cert.value, old_cert);
+            fs::copy_file(first.mqtt.key.value, old_key);
+            const std::string clean_crl = cloud.service.current_crl(std::chrono::system_clock::now());
+
+            const auto revoked = cloud.service.revoke_thing("sensor-63", std::chrono::system_clock::now());
+            CO_ASSERT(revoked.revoked.size() == 1);
+            cloud.publish_crl(revoked.crl_pem);
+            CO_ASSERT(co_await refused(cloud, old_cert, old_key));
+            CO_ASSERT(!(co_await take_over(cloud, "sensor-63")));
+            CO_ASSERT(co_await tether::test::eventually(
+                [&] {
+                    return std::any_of(reports.begin(), reports.end(),
+                                       [](const provision_report& r) { return r.error_code == "DeviceRevoked"; });
+                },
+                60s));
+            EXPECT_TRUE(load_configuration(kit).provision.provisioned);
+            EXPECT_EQ(test::read_text(load_configuration(kit).mqtt.cert.value), cert);
+
+            // The refusals stop: the device is back with the identity it had.
+            cloud.publish_crl(clean_crl);
+            CO_ASSERT(co_await tether::test::eventually([&] { return dev.mqtt().is_connected(); }, 60s));
+            EXPECT_EQ(dev.provisioned_count(), 1u);
+            EXPECT_EQ(dev.id(), "sensor-63");
+            EXPECT_EQ(test::read_text(load_configuration(kit).mqtt.cert.value), cert);
+            CO_ASSERT(!(co_await dev.set("cpu", 1.0, client::wait::ack)));
+            CO_ASSERT(co_await tether::test::eventually([&] { return !script.store_sets.empty(); }));
             co_await dev.stop();
             (void)co_await script.mqtt->disconnect();
         },

@@ -236,6 +236,29 @@ public:
     // Called on every change of connection state, on the client's executor.
     void on_connection_event(std::function<void(const connection_event&)> callback);
 
+    // Takes new options while the client is not connected: before connect(), after
+    // disconnect(), or after reconnecting stopped on an error retrying cannot fix. The next
+    // connect() uses them. For a new identity (client id, certificate and key, broker,
+    // persistence directory) without a new client object, so that references to this one
+    // stay valid (tether::device re-provisions this way).
+    //   Kept: this object, the subscriptions made with subscribe() and their handlers (sent
+    //   on the next connect(), as after a reconnect), the on_connection_event() callback, and
+    //   the stats() counters.
+    //   Not kept: the old options' session state in memory. Operations still waiting fail
+    //   with client_stopped (a subscribe(wait::ack) made before connect()); QoS 2 messages
+    //   past PUBREC, reported delivered, get their PUBREL only from the journal of the old
+    //   options::persistence directory, on a later connect() with it; request()'s reply
+    //   subscriptions are made again by the next request().
+    // Not from inside a message handler (the client is connected then). Errors:
+    // already_connected (connected, connecting, reconnecting, or a disconnect() still
+    // flushing: wait for it). The options themselves are checked by connect().
+    //
+    //   co_await c.disconnect();
+    //   auto next = c_options;  next.client_id = "dev-8";  next.tls.cert_file = "dev-8.crt";
+    //   if (auto ec = c.set_options(next)) { ... }
+    //   co_await c.connect();
+    [[nodiscard]] std::error_code set_options(options opts);
+
     // Messages waiting in the offline queue, and QoS 1/2 messages sent and not yet acknowledged.
     [[nodiscard]] std::size_t queued() const noexcept;
     [[nodiscard]] client_stats stats() const noexcept;

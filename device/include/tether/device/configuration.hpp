@@ -98,4 +98,9 @@ struct configuration {
 //   if (c.mqtt.cert.is_auto) { /* provision first (PROTOCOL.md §3) */ }
 [[nodiscard]] configuration load_configuration(const std::filesystem::path& dir);
 
+// The configuration without config/provision.json5: as before the first provisioning (the
+// identity 'auto', the endpoint of ioto.json5). What provisioning a replacement identity
+// uses while the current one is kept on disk until the new one is saved. Throws as above.
+[[nodiscard]] configuration load_unprovisioned_configuration(const std::filesystem::path& dir);
+
 }  // namespace tether::device

@@ -72,7 +72,7 @@ public:
     // under way in the background (provisioning again after a release or a revoked
     // certificate, staying away after a throttle) ends on its own, without connecting: an
     // attempt waiting for a provisioning reply waits at most provisioning.reply_timeout,
-    // and saves the identity if the reply comes.
+    // and saves the identity if the reply comes. The folder stays locked until then.
     ~device();
     device(const device&) = delete;
     device& operator=(const device&) = delete;
@@ -80,25 +80,36 @@ public:
     // Reads the configuration; provisions if needed (retrying with backoff, each attempt
     // reported to on_provision); connects with the device's identity; subscribes to
     // ioto/device/{id}/# and ioto/account/all/#. A certificate refused as revoked or
-    // expired when connecting is forgotten and provisioning runs again.
+    // expired when connecting is replaced: provisioning runs again (at most once per
+    // reconnect.max_delay) while the refused identity stays on disk until a new one is
+    // saved over it; the device then connects with what is on disk.
     // A kit without device.serialNumber gets a random one, saved in device.json5 first
     // (serial_number.hpp).
-    // Errors: the last provisioning error when provision_attempts ran out (provision_report
-    // codes), errc::stopped, connect()'s errors (client::errc, TLS, socket), and the
-    // std::errc of a failure to save the new serial number.
+    // The folder is locked first (DIR/device.lock, an flock held until this device is
+    // stopped or destroyed and any provisioning it started has ended): one device object or
+    // process per folder, or they would overwrite each other's identity files.
+    // Errors: errc::folder_in_use (another device object or process has the folder), the
+    // std::errc of creating DIR/device.lock (permission_denied, ...), the last provisioning
+    // error when provision_attempts ran out (provision_report codes), errc::stopped,
+    // connect()'s errors (client::errc, TLS, socket), client::errc::already_connected
+    // (start() again while started), and the std::errc of a failure to save the new serial
+    // number.
     // Throws configuration_error for a bad configuration.
     [[nodiscard]] asio::awaitable<std::error_code> start();
 
     // Disconnects (flushing what is queued, at most `limit`) and stops reprovisioning and
-    // reconnecting. Operations waiting fail with client_stopped or errc::stopped.
+    // reconnecting. Operations waiting fail with client_stopped or errc::stopped. Releases
+    // the folder (start()) once a provisioning attempt under way, if any, has ended.
     asio::awaitable<void> stop(std::chrono::milliseconds limit = std::chrono::seconds(5));
 
     // The device id (thing name); empty before start() succeeded.
     [[nodiscard]] const std::string& id() const noexcept;
     [[nodiscard]] const configuration& config() const noexcept;
-    // The client underneath, for publish, subscribe and request. Valid from start() until
-    // a release or a revoked certificate replaces it (the old one is then disconnected but
-    // kept alive until the device is destroyed). Throws std::logic_error before start().
+    // The client underneath, for publish, subscribe and request. One client from start()
+    // until the device is destroyed: a new identity after a release or a revoked
+    // certificate, and the reconnection after a throttle's stay-away, go into this same
+    // client (client::set_options), so a reference stays valid and its subscriptions stay.
+    // Throws std::logic_error before start().
     [[nodiscard]] client::client& mqtt();
 
     // Store write (QoS 1): {"key","value","type"} on ioto/service/{id}/store/set. Returns as

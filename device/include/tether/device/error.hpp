@@ -18,6 +18,9 @@ enum class errc {
     no_serial_number,       // provisioning is needed but device.json5 names no serial number
     not_provisioned,        // an operation that needs the device's own identity, before it has one
     stopped,                // the device was stopped while the operation waited
+    // start(): another device object or process holds the device folder (DIR/device.lock):
+    // two devices on one folder would overwrite each other's identity files
+    folder_in_use,
 };
 
 [[nodiscard]] const std::error_category& device_category() noexcept;
