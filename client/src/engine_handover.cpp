@@ -15,8 +15,10 @@ bool engine::replaceable() const noexcept { return state_ == state::idle || stat
 std::shared_ptr<engine> engine::succeed(engine& previous, options opts) {
     auto next = std::make_shared<engine>(previous.ex_, std::move(opts));
     // An idle engine may have waiters (a subscribe(wait::ack) before connect()): they would
-    // wait for a connection it never makes. A stopped one has failed them already.
-    previous.stop(make_error_code(errc::client_stopped));
+    // wait for a connection it never makes. A stopped one has failed them already. A
+    // connect() waiting for its stopped run to end is called off too (client_stopped): it
+    // would start a run of the old identity on an engine the client no longer holds.
+    previous.close();
 
     // The application's subscriptions, handlers shared. Each is sent on the next connection
     // (granted ones as after a reconnect; stop() put those in a SUBSCRIBE back to wanted).
