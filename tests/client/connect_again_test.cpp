@@ -32,11 +32,7 @@ using test::eventually;
 using test::mosquitto_broker;
 using test::run_coro;
 
-options local(const mosquitto_broker& b, std::string id) {
-    options o = test::loopback(b.port(), std::move(id));
-    o.keep_alive_s = 30;
-    return o;
-}
+options local(const mosquitto_broker& b, std::string id) { return test::quiet_loopback(b.port(), std::move(id)); }
 
 // The payloads a subscription received, in order.
 using payloads = std::vector<std::string>;

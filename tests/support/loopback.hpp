@@ -18,4 +18,11 @@ inline client::options loopback(std::uint16_t port, std::string client_id) {
     return o;
 }
 
+// The same with the 30 s keep-alive the integration suites use.
+inline client::options quiet_loopback(std::uint16_t port, std::string client_id) {
+    client::options o = loopback(port, std::move(client_id));
+    o.keep_alive_s = 30;
+    return o;
+}
+
 }  // namespace tether::test
