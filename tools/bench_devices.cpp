@@ -28,8 +28,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "bench_devices.hpp"
 #include "bench_options.hpp"
 #include "tether/client/client.hpp"
@@ -102,14 +100,20 @@ bool is_metric(write_kind kind, long k) {
     return kind == write_kind::metric || (kind == write_kind::mixed && k % 2 == 1);
 }
 
-std::string body(const bench_run& r, std::size_t i, long k, bool metric) {
-    nlohmann::json j;
+// The body of message k of device i, written into `out` (reused from write to write, so
+// that the load generator spends its CPU on MQTT rather than on building JSON). The same
+// bytes a JSON library would write with sorted keys; the tag is "bench<digits>" and the rest
+// are integers, so nothing needs escaping.
+void body(const bench_run& r, std::size_t i, long k, bool metric, std::string& out) {
+    out.clear();
     if (metric) {
-        j = {{"metric", r.tag}, {"value", k}};
+        out.append("{\"metric\":\"").append(r.tag).append("\",\"value\":");
     } else {
-        j = {{"key", r.tag + "-" + std::to_string(i) + "-" + std::to_string(k)}, {"value", k}, {"type", "number"}};
+        out.append("{\"key\":\"").append(r.tag).append("-");
+        out.append(std::to_string(i)).append("-").append(std::to_string(k));
+        out.append("\",\"type\":\"number\",\"value\":");
     }
-    return j.dump();
+    out.append(std::to_string(k)).append("}");
 }
 
 // One device of the cloud phase (ceiling false) or of the ceiling phase (true).
@@ -127,13 +131,17 @@ asio::awaitable<void> device_writer(bench_run& r, std::size_t i, clock::time_poi
     // Device i starts i/N of a period late, so that the load is even rather than in bursts.
     const auto first = start + period * static_cast<long>(i) / static_cast<long>(r.clients.size());
     const long messages = paced ? static_cast<long>(static_cast<double>(r.o.duration_s) * r.o.rate) : -1;
+    std::string payload;
     for (long k = 0; paced ? k < messages : clock::now() < end; ++k) {
         if (paced) {
-            timer.expires_at(first + period * k);
+            // Due times rounded up to whole milliseconds after the start: the devices due in
+            // one millisecond wake together, one timer expiry for them all instead of one
+            // each (at 20,000 writes/s, 20 per expiry).
+            timer.expires_at(start + std::chrono::ceil<std::chrono::milliseconds>(first - start + period * k));
             co_await timer.async_wait(use_tuple);
         }
         const bool metric = !ceiling && is_metric(r.o.kind, k);
-        const std::string payload = body(r, i, k, metric);
+        body(r, i, k, metric, payload);
         const std::string& topic = ceiling ? ceiling_topic : metric ? metric_topic : store_topic;
         if (!ceiling) ++(metric ? r.sent_metric : r.sent_store);
         const auto t0 = clock::now();
