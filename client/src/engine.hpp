@@ -74,6 +74,7 @@ public:
     // now (idle or stopped), and the new engine made from `opts`, which takes over from
     // `previous` (stopped first) what outlives options: subscriptions, callback, counters.
     [[nodiscard]] bool replaceable() const noexcept;
+    [[nodiscard]] bool made_from(const options& opts) const { return opts_ == opts; }
     [[nodiscard]] static std::shared_ptr<engine> succeed(engine& previous, options opts);
 
 private:

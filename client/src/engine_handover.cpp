@@ -46,6 +46,11 @@ namespace tether::client {
 
 std::error_code client::set_options(options opts) {
     if (!engine_->replaceable()) return make_error_code(errc::already_connected);
+    // Nothing changes: no new engine, so the session state in memory stays for the next
+    // connect(), as for connect() again without set_options(): the PUBREL of a QoS 2
+    // message past PUBREC [MQTT-4.4.0-1], messages a stop left unacknowledged. (A device
+    // coming back from a throttle's stay-away sets the options it had.)
+    if (engine_->made_from(opts)) return {};
     engine_ = detail::engine::succeed(*engine_, std::move(opts));
     return {};
 }

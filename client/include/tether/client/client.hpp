@@ -244,7 +244,9 @@ public:
     //   Kept: this object, the subscriptions made with subscribe() and their handlers (sent
     //   on the next connect(), as after a reconnect), the on_connection_event() callback, and
     //   the stats() counters.
-    //   Not kept: the old options' session state in memory. Operations still waiting fail
+    //   Options equal to the current ones (operator==) change nothing: the session state
+    //   in memory stays too, as for connect() again without set_options().
+    //   Not kept, when the options differ: the old options' session state in memory. Operations still waiting fail
     //   with client_stopped (a subscribe(wait::ack) made before connect()); QoS 2 messages
     //   past PUBREC, reported delivered, get their PUBREL only from the journal of the old
     //   options::persistence directory, on a later connect() with it; request()'s reply

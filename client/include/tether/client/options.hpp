@@ -33,6 +33,8 @@ struct will_options {
     std::string payload{};
     core::qos qos = core::qos::at_most_once;
     bool retain = false;
+
+    bool operator==(const will_options&) const = default;
 };
 
 struct tls_options {
@@ -53,6 +55,8 @@ struct tls_options {
     // Turns off server certificate and host-name verification. Anyone on the path can
     // then read and change the traffic. For tests against self-signed brokers only.
     bool insecure_skip_verify_dangerous = false;
+
+    bool operator==(const tls_options&) const = default;
 };
 
 // Reconnect after a lost connection: exponential backoff with full jitter. Attempt n
@@ -61,12 +65,16 @@ struct reconnect_policy {
     bool enabled = true;
     std::chrono::milliseconds initial_delay{200};
     std::chrono::milliseconds max_delay{30'000};
+
+    bool operator==(const reconnect_policy&) const = default;
 };
 
 // One broker address. A name may resolve to several addresses; each is tried in turn.
 struct endpoint {
     std::string host = "localhost";
     std::uint16_t port = 1883;
+
+    bool operator==(const endpoint&) const = default;
 };
 
 // How much a journaled message survives (docs/PERSISTENCE.md says what each costs).
@@ -86,6 +94,8 @@ enum class durability {
 struct persistence_options {
     std::string directory{};  // empty: off (messages live in memory only)
     durability level = durability::process_crash;
+
+    bool operator==(const persistence_options&) const = default;
 };
 
 struct options {
@@ -133,6 +143,8 @@ struct options {
     // keep-alive (so a silent link is found within 1.5 keep-alives), or 10 s when
     // keep-alive is off (for ping()).
     std::chrono::milliseconds response_timeout{0};
+
+    bool operator==(const options&) const = default;
 };
 
 }  // namespace tether::client
