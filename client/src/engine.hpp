@@ -78,6 +78,8 @@ public:
     [[nodiscard]] static std::shared_ptr<engine> succeed(engine& previous, options opts);
 
 private:
+    // disconnect() of the call that ends the connection (others wait for it).
+    asio::awaitable<std::error_code> end_connection(std::chrono::milliseconds limit);
     enum class state { idle, connecting, connected, reconnecting, stopped };
 
     struct sent_waiter {
@@ -321,6 +323,7 @@ private:
     std::array<std::uint8_t, 4> delivering_reply_{};
     std::shared_ptr<signal> first_connack_;
     std::shared_ptr<signal> drained_;      // disconnect(): nothing queued, nothing in flight
+    std::shared_ptr<signal> disconnecting_;  // a disconnect() under way, set with what it returns
     std::shared_ptr<signal> queue_empty_;  // drain(): nothing queued
     static constexpr std::size_t max_spare_signals = 16;
     std::vector<std::shared_ptr<signal>> spare_signals_;

@@ -95,6 +95,9 @@ asio::awaitable<void> engine::run(std::shared_ptr<engine> self) {
         if (got_connack_) {
             failures = 0;
             emit(connection_state::disconnected, ec);
+            // The callback may have stopped the client (disconnect() completes at once on a
+            // link already gone): reconnecting now would undo that stop.
+            if (state_ == state::stopped) break;
         }
         state_ = state::reconnecting;
         if (is_permanent(ec) || !opts_.reconnect.enabled) {
@@ -109,6 +112,7 @@ asio::awaitable<void> engine::run(std::shared_ptr<engine> self) {
         endpoint_index_ = (endpoint_index_ + 1) % (1 + opts_.more_endpoints.size());
         const auto delay = backoff_delay(opts_.reconnect, failures, random_());
         emit(connection_state::reconnecting, ec, false, failures, delay);
+        if (state_ == state::stopped) break;  // stopped by the callback: its cancel came before the backoff
         pause_.expires_after(delay);
         co_await pause_.async_wait(use_tuple);
         if (state_ == state::stopped) break;

@@ -22,6 +22,22 @@ asio::awaitable<std::error_code> engine::disconnect(std::chrono::milliseconds li
         co_return std::error_code{};
     }
     if (state_ == state::idle || state_ == state::stopped) co_return make_error_code(errc::not_connected);
+    if (disconnecting_) {
+        // Another disconnect() is ending this connection: its flush and its DISCONNECT are
+        // this call's too (two would each send, and the second's stop would cut the
+        // first's DISCONNECT off). Bounded by that call's limit; its result is this one's.
+        const auto other = disconnecting_;
+        co_return co_await other->wait();
+    }
+    const auto done = std::make_shared<signal>(ex_);
+    disconnecting_ = done;
+    const std::error_code ec = co_await end_connection(limit);
+    if (disconnecting_ == done) disconnecting_.reset();
+    done->set(ec);
+    co_return ec;
+}
+
+asio::awaitable<std::error_code> engine::end_connection(std::chrono::milliseconds limit) {
     disconnect_called_ = true;  // a connect() from now on waits for this run to end
     if (delivering_ != 0) {
         // Started from a message handler (co_spawn runs it at once): the PUBACK or PUBREC of

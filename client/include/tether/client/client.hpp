@@ -228,7 +228,10 @@ public:
     // message again on a persistent session's next connection). connect() may follow at
     // once, with no wait in between (see connect()). Called while a connect() waits for the
     // previous connection to wind down, it calls that connect() off (it returns
-    // client_stopped) and returns no error.
+    // client_stopped) and returns no error. Called while another disconnect() is under way,
+    // it waits for that one (within that one's limit) and returns what it returns. Called
+    // from an on_connection_event() callback (a lost link's `disconnected`, `reconnecting`),
+    // the stop holds: no reconnection follows, and the backoff ends at once.
     asio::awaitable<std::error_code> disconnect(std::chrono::milliseconds limit = std::chrono::seconds(5));
 
     [[nodiscard]] bool is_connected() const noexcept;
