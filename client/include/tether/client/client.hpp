@@ -145,8 +145,8 @@ public:
     // with no time limit of its own, and goes on. Subscriptions are made again; with a
     // persistent session the server's stored messages follow. While one connect() waits so,
     // another connect() returns already_connected at once: exactly one starts the new
-    // connection. disconnect() while it waits, or the client's destruction, calls it off
-    // (client_stopped).
+    // connection. disconnect() while it waits, or the client's destruction, calls it off:
+    // it returns client_stopped when the winding down it waited for has ended.
     //
     // Errors: errc::unacceptable_protocol_version, identifier_rejected, server_unavailable,
     // bad_user_name_or_password, not_authorized (CONNACK refusals); already_connected (connected,
