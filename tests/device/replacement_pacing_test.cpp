@@ -10,8 +10,12 @@
 
 #include <gtest/gtest.h>
 
+#include <asio/co_spawn.hpp>
 #include <chrono>
+#include <exception>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "coro_test.hpp"
@@ -100,6 +104,69 @@ TEST(ReplacementPacing, ARefusalAtEveryAttemptCostsOneProvisioningRoundPerMaxDel
             EXPECT_EQ(dev.provisioned_count(), 1u);
             EXPECT_EQ(test::read_text(load_configuration(kit).mqtt.cert.value), test::read_text(old.cert));
             co_await dev.stop();
+            (void)co_await script.mqtt->disconnect();
+        },
+        120s);
+}
+
+// Stopped and started again while refused (an application that restarts the device on
+// errors): the pacing holds across it, and the new start() goes on replacing the identity
+// until stopped. The background task that was waiting out max_delay ends with the stop
+// instead of waking beside the new start() (it used to: a round at once, unpaced, and the
+// new start() returning the refusal, its configuration loaded over by the old task).
+TEST(ReplacementPacing, StoppedAndStartedAgainWhileRefusedTheDeviceKeepsThePacing) {
+    test::test_cloud cloud;
+    const auto kit = cloud.dir.path / "kit";
+    cloud.make_kit(kit, "sensor-93");
+    scripted_cloud script(cloud);
+    constexpr auto max_delay = 1s;
+    device_options options;
+    options.retry_initial = 20ms;
+    options.retry_max = 200ms;
+    options.reconnect.initial_delay = 10ms;
+    options.reconnect.max_delay = max_delay;
+    std::vector<provision_report> reports;
+    options.on_provision = [&](const provision_report& r) { reports.push_back(r); };
+    run_coro(
+        [&](asio::io_context& io) -> asio::awaitable<void> {
+            client_scope scope{script.mqtt};
+            CO_ASSERT(co_await script.start(io));
+            device dev(io.get_executor(), kit, options);
+            CO_ASSERT(!(co_await dev.start()));
+            const auto old = copy_identity(kit, cloud.dir.path, "old");
+            const std::size_t before = reports.size();
+            auto rounds = [&] { return reports.size() - before; };
+
+            const auto revoked = cloud.service.revoke_thing("sensor-93", std::chrono::system_clock::now());
+            CO_ASSERT(revoked.revoked.size() == 1);
+            const auto opened = std::chrono::steady_clock::now();
+            cloud.publish_crl(revoked.crl_pem);
+            CO_ASSERT(co_await refused(cloud, old.cert, old.key));
+            CO_ASSERT(!(co_await take_over(cloud, "sensor-93")));
+            CO_ASSERT(co_await tether::test::eventually([&] { return rounds() >= 1; }, 60s));
+            // Most likely waiting out max_delay now (refused again after its round); the
+            // bound below holds wherever it is.
+            co_await tether::test::sleep_for(200ms);
+
+            // Stopped, and started again at once. This start() is refused too, and goes on
+            // replacing the identity (it returns when stopped below).
+            co_await dev.stop();
+            // Shared with the completion, which may outlive this frame if an assertion ends it.
+            auto restarted = std::make_shared<std::optional<std::error_code>>();
+            asio::co_spawn(io, dev.start(),
+                           [restarted](std::exception_ptr, std::error_code ec) { *restarted = ec; });
+            CO_ASSERT(co_await tether::test::eventually([&] { return rounds() >= 3; }, 60s));
+            co_await tether::test::sleep_for(3 * max_delay);
+            const auto window = std::chrono::steady_clock::now() - opened;
+            const std::size_t seen = rounds();
+            const auto bound = static_cast<std::size_t>(window / max_delay) + 1;
+            EXPECT_LE(seen, bound) << seen << " provisioning rounds in "
+                                   << std::chrono::duration_cast<std::chrono::milliseconds>(window).count()
+                                   << " ms with reconnect.max_delay " << max_delay.count() << " s";
+            EXPECT_EQ(dev.provisioned_count(), 1u);
+            co_await dev.stop();
+            CO_ASSERT(co_await tether::test::eventually([&] { return restarted->has_value(); }, 30s));
+            EXPECT_EQ(**restarted, make_error_code(errc::stopped));
             (void)co_await script.mqtt->disconnect();
         },
         120s);
