@@ -238,20 +238,30 @@ asio::awaitable<std::error_code> agent::replace_identity(unsigned run) {
 
 asio::awaitable<std::error_code> agent::start(std::shared_ptr<agent> self, bool replace, bool until_connected) {
     (void)self;  // held by the frame: this agent lives while start() runs
+    // One start() at a time in a run: a second one (the application's, while a background
+    // task replaces a refused identity and the client is idle between rounds) would loop
+    // beside the first, each cutting the other's pacing wait short (one timer) and
+    // provisioning back to back. A start() of a stopped run may still be winding down.
+    if (start_run_ == run_) co_return make_error_code(client::errc::already_connected);
     stopped_ = detached_;
     const unsigned run = run_;
     // The folder stays locked while this runs, even if the device is stopped meanwhile: an
     // attempt waiting for a provisioning reply still saves what the cloud issued.
     struct under_way {
         agent& a;
-        explicit under_way(agent& x) : a(x) { ++a.starting_; }
+        unsigned run;
+        under_way(agent& x, unsigned r) : a(x), run(r) {
+            ++a.starting_;
+            a.start_run_ = run;
+        }
         ~under_way() {
             --a.starting_;
+            if (a.start_run_ == run) a.start_run_.reset();
             a.release_folder_if_idle();
         }
         under_way(const under_way&) = delete;
         under_way& operator=(const under_way&) = delete;
-    } guard(*this);
+    } guard(*this, run);
     // A refused identity is replaced, not forgotten: it stays on disk until a new one is
     // saved over it. Whether or not that worked, the device then connects with what is on
     // disk: after a forged refusal the old identity simply works again.

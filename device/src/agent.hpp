@@ -112,6 +112,7 @@ private:
     // new run's start() (which then returned the refusal as if the device were unprovisioned).
     unsigned run_ = 0;
     [[nodiscard]] bool halted(unsigned run) const noexcept { return stopped_ || run != run_; }
+    std::optional<unsigned> start_run_;  // the run whose start() is under way, if any
     bool reprovisioning_ = false;
     unsigned provisioned_count_ = 0;
     std::optional<std::chrono::steady_clock::time_point> last_replacement_;

@@ -172,6 +172,64 @@ TEST(ReplacementPacing, StoppedAndStartedAgainWhileRefusedTheDeviceKeepsThePacin
         120s);
 }
 
+// start() called again while a background task replaces a refused identity (the device is
+// started; its client idle between rounds): already_connected, as for any start() while
+// started, and not a second loop beside the first, whose pacing wait it would cut short.
+TEST(ReplacementPacing, AStartWhileTheDeviceReplacesARefusedIdentityIsRefusedAndThePacingHolds) {
+    test::test_cloud cloud;
+    const auto kit = cloud.dir.path / "kit";
+    cloud.make_kit(kit, "sensor-94");
+    scripted_cloud script(cloud);
+    constexpr auto max_delay = 1s;
+    device_options options;
+    options.retry_initial = 20ms;
+    options.retry_max = 200ms;
+    options.reconnect.initial_delay = 10ms;
+    options.reconnect.max_delay = max_delay;
+    std::vector<provision_report> reports;
+    options.on_provision = [&](const provision_report& r) { reports.push_back(r); };
+    run_coro(
+        [&](asio::io_context& io) -> asio::awaitable<void> {
+            client_scope scope{script.mqtt};
+            CO_ASSERT(co_await script.start(io));
+            device dev(io.get_executor(), kit, options);
+            CO_ASSERT(!(co_await dev.start()));
+            const auto old = copy_identity(kit, cloud.dir.path, "old");
+            const std::size_t before = reports.size();
+            auto rounds = [&] { return reports.size() - before; };
+
+            const auto revoked = cloud.service.revoke_thing("sensor-94", std::chrono::system_clock::now());
+            CO_ASSERT(revoked.revoked.size() == 1);
+            const auto opened = std::chrono::steady_clock::now();
+            cloud.publish_crl(revoked.crl_pem);
+            CO_ASSERT(co_await refused(cloud, old.cert, old.key));
+            CO_ASSERT(!(co_await take_over(cloud, "sensor-94")));
+            CO_ASSERT(co_await tether::test::eventually([&] { return rounds() >= 1; }, 60s));
+            // Most likely waiting out max_delay now; what follows holds wherever it is.
+            co_await tether::test::sleep_for(200ms);
+
+            // Shared with the completion, which may outlive this frame if an assertion ends it.
+            auto again = std::make_shared<std::optional<std::error_code>>();
+            asio::co_spawn(io, dev.start(), [again](std::exception_ptr, std::error_code ec) { *again = ec; });
+            const bool returned = co_await tether::test::eventually([&] { return again->has_value(); }, 30s);
+            EXPECT_TRUE(returned) << "start() while the device replaces its identity did not return";
+            if (returned) {
+                EXPECT_EQ(**again, make_error_code(client::errc::already_connected));
+            }
+            CO_ASSERT(co_await tether::test::eventually([&] { return rounds() >= 3; }, 60s));
+            co_await tether::test::sleep_for(3 * max_delay);
+            const auto window = std::chrono::steady_clock::now() - opened;
+            const std::size_t seen = rounds();
+            const auto bound = static_cast<std::size_t>(window / max_delay) + 1;
+            EXPECT_LE(seen, bound) << seen << " provisioning rounds in "
+                                   << std::chrono::duration_cast<std::chrono::milliseconds>(window).count()
+                                   << " ms with reconnect.max_delay " << max_delay.count() << " s";
+            co_await dev.stop();
+            (void)co_await script.mqtt->disconnect();
+        },
+        180s);
+}
+
 // A refusal-driven round has just happened (the device was refused, provisioned again and is
 // back with a new identity); within max_delay of it, the cloud releases the device: the
 // release provisions again at once instead of waiting out the pacing meant for refusals.
