@@ -69,6 +69,7 @@ agent::~agent() { detach(); }
 
 void agent::detach() {
     stopped_ = true;
+    ++run_;
     detached_ = true;
     wakeup_.cancel();
     options_.on_provision = nullptr;
@@ -90,7 +91,7 @@ void agent::report(const provision_report& r) const {
     if (const auto callback = options_.on_provision) callback(r);
 }
 
-asio::awaitable<std::error_code> agent::provision_with_retry(unsigned attempts) {
+asio::awaitable<std::error_code> agent::provision_with_retry(unsigned attempts, unsigned run) {
     // A kit without a serial number: one made now and saved, the same for every attempt
     // and every later provisioning.
     if (!config_.device.serial_number || config_.device.serial_number->empty()) {
@@ -106,7 +107,7 @@ asio::awaitable<std::error_code> agent::provision_with_retry(unsigned attempts) 
     for (unsigned attempt = 1;; ++attempt) {
         const auto result = co_await provision(executor_, config_, options_.provisioning);
         report(result);
-        if (stopped_) co_return make_error_code(errc::stopped);
+        if (halted(run)) co_return make_error_code(errc::stopped);
         if (!result.ec) {
             ++provisioned_count_;
             co_return std::error_code{};
@@ -118,7 +119,7 @@ asio::awaitable<std::error_code> agent::provision_with_retry(unsigned attempts) 
         std::uniform_int_distribution<std::int64_t> pick(half, std::max<std::int64_t>(delay.count() - 1, half));
         wakeup_.expires_after(std::chrono::milliseconds(pick(rng)));
         (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-        if (stopped_) co_return make_error_code(errc::stopped);
+        if (halted(run)) co_return make_error_code(errc::stopped);
         delay = std::min(delay * 2, options_.retry_max);
     }
 }
@@ -164,7 +165,7 @@ std::vector<std::string> agent::own_filters(const std::string& id) {
             device_topics + "/provision/release"};
 }
 
-asio::awaitable<std::error_code> agent::connect_own_identity(bool& identity_refused) {
+asio::awaitable<std::error_code> agent::connect_own_identity(bool& identity_refused, unsigned run) {
     identity_refused = false;
     id_ = config_.mqtt.client_id.value;
     if (id_.empty()) id_ = config_.device.id.value;
@@ -190,7 +191,7 @@ asio::awaitable<std::error_code> agent::connect_own_identity(bool& identity_refu
         co_return ec;  // already_connected: start() while started
     }
     // Held for the calls below: detach() may let go of client_ meanwhile (each wait is
-    // followed by a look at stopped_ before `c` is used again).
+    // followed by a look at halted() before `c` is used again).
     client::client& c = *client_;
     // The client sends this agent's filters again on connecting, unless they are another
     // id's (or went only partly through): those go now, before the connection (offline with
@@ -200,25 +201,25 @@ asio::awaitable<std::error_code> agent::connect_own_identity(bool& identity_refu
         own_filters_id_.clear();
         own_filters_complete_ = false;
         (void)co_await c.unsubscribe(std::move(stale), client::wait::none);
-        if (stopped_) co_return make_error_code(errc::stopped);
+        if (halted(run)) co_return make_error_code(errc::stopped);
     }
     if (const auto ec = co_await c.connect()) {
         identity_refused = is_identity_refused(ec);
         co_return ec;
     }
-    if (stopped_) co_return make_error_code(errc::stopped);
+    if (halted(run)) co_return make_error_code(errc::stopped);
     if (own_filters_complete_) co_return std::error_code{};
     own_filters_id_ = id_;
     auto masters = master_subscriptions();
     if (const auto s = co_await c.subscribe(std::move(masters), client::wait::ack); s.ec) co_return s.ec;
-    if (stopped_) co_return make_error_code(errc::stopped);
+    if (halted(run)) co_return make_error_code(errc::stopped);
     auto control = control_subscriptions();
     const auto s = co_await c.subscribe(std::move(control), client::wait::ack);
     own_filters_complete_ = !s.ec;
     co_return s.ec;
 }
 
-asio::awaitable<std::error_code> agent::replace_identity() {
+asio::awaitable<std::error_code> agent::replace_identity(unsigned run) {
     // A refusal in a TLS 1.2 handshake is an unauthenticated alert that anyone on the path
     // can forge: it may cost a provisioning round now and then, never more often.
     const auto ceiling = std::max<std::chrono::milliseconds>(options_.reconnect.max_delay, 1ms);
@@ -226,54 +227,65 @@ asio::awaitable<std::error_code> agent::replace_identity() {
     if (!released && last_replacement_ && std::chrono::steady_clock::now() < *last_replacement_ + ceiling) {
         wakeup_.expires_at(*last_replacement_ + ceiling);
         (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-        if (stopped_) co_return make_error_code(errc::stopped);
+        if (halted(run)) co_return make_error_code(errc::stopped);
     }
     last_replacement_ = std::chrono::steady_clock::now();
     // As before the first provisioning (the endpoint of ioto.json5, the identity 'auto'),
     // while provision.json5 and the files it names stay until a new identity is saved.
     config_ = load_unprovisioned_configuration(dir_);
-    co_return co_await provision_with_retry(1);
+    co_return co_await provision_with_retry(1, run);
 }
 
 asio::awaitable<std::error_code> agent::start(std::shared_ptr<agent> self, bool replace, bool until_connected) {
     (void)self;  // held by the frame: this agent lives while start() runs
+    // One start() at a time in a run: a second one (the application's, while a background
+    // task replaces a refused identity and the client is idle between rounds) would loop
+    // beside the first, each cutting the other's pacing wait short (one timer) and
+    // provisioning back to back. A start() of a stopped run may still be winding down.
+    if (start_run_ == run_) co_return make_error_code(client::errc::already_connected);
     stopped_ = detached_;
+    const unsigned run = run_;
     // The folder stays locked while this runs, even if the device is stopped meanwhile: an
     // attempt waiting for a provisioning reply still saves what the cloud issued.
     struct under_way {
         agent& a;
-        explicit under_way(agent& x) : a(x) { ++a.starting_; }
+        unsigned run;
+        under_way(agent& x, unsigned r) : a(x), run(r) {
+            ++a.starting_;
+            a.start_run_ = run;
+        }
         ~under_way() {
             --a.starting_;
+            if (a.start_run_ == run) a.start_run_.reset();
             a.release_folder_if_idle();
         }
         under_way(const under_way&) = delete;
         under_way& operator=(const under_way&) = delete;
-    } guard(*this);
+    } guard(*this, run);
     // A refused identity is replaced, not forgotten: it stays on disk until a new one is
     // saved over it. Whether or not that worked, the device then connects with what is on
     // disk: after a forged refusal the old identity simply works again.
     std::chrono::milliseconds backoff = std::max<std::chrono::milliseconds>(options_.reconnect.initial_delay, 1ms);
     for (unsigned failed = 0;;) {
-        if (stopped_) co_return make_error_code(errc::stopped);
+        if (halted(run)) co_return make_error_code(errc::stopped);
         config_ = load_configuration(dir_);
         // Before anything is written in the folder: a serial number, an identity.
         if (const auto ec = lock_.take(dir_)) co_return ec;
         if (std::exchange(replace, false) && config_.provision.provisioned) {
-            const auto ec = co_await replace_identity();
-            if (stopped_) co_return make_error_code(errc::stopped);
+            const auto ec = co_await replace_identity(run);
+            if (halted(run)) co_return make_error_code(errc::stopped);
             // Nothing to retry with, or no more attempts: the configuration must change first.
             if (ec == errc::no_claim_identity || ec == errc::no_serial_number) co_return ec;
             if (ec && options_.provision_attempts != 0 && ++failed >= options_.provision_attempts) co_return ec;
             config_ = load_configuration(dir_);
         } else if (needs_provisioning(config_)) {
-            if (const auto ec = co_await provision_with_retry(options_.provision_attempts)) co_return ec;
-            if (stopped_) co_return make_error_code(errc::stopped);
+            if (const auto ec = co_await provision_with_retry(options_.provision_attempts, run)) co_return ec;
+            if (halted(run)) co_return make_error_code(errc::stopped);
             config_ = load_configuration(dir_);
         }
         bool refused = false;
-        const auto ec = co_await connect_own_identity(refused);
-        if (stopped_) co_return make_error_code(errc::stopped);
+        const auto ec = co_await connect_own_identity(refused, run);
+        if (halted(run)) co_return make_error_code(errc::stopped);
         if (ec && !refused && until_connected) {
             // A broker restarting, a link down: the identity is not in question.
             wakeup_.expires_after(backoff);
@@ -288,9 +300,10 @@ asio::awaitable<std::error_code> agent::start(std::shared_ptr<agent> self, bool 
 
 asio::awaitable<void> agent::reprovision(std::shared_ptr<agent> self) {
     if (reprovisioning_ || stopped_) co_return;
+    const unsigned run = run_;
     reprovisioning_ = true;
     if (client_) (void)co_await client_->disconnect(1s);
-    if (stopped_) {
+    if (halted(run)) {
         reprovisioning_ = false;
         co_return;
     }
@@ -301,6 +314,7 @@ asio::awaitable<void> agent::reprovision(std::shared_ptr<agent> self) {
 
 asio::awaitable<void> agent::stop(std::shared_ptr<agent> self, std::chrono::milliseconds limit) {
     stopped_ = true;
+    ++run_;
     wakeup_.cancel();
     if (client_) (void)co_await client_->disconnect(limit);
     release_folder_if_idle();  // unless start() was called again meanwhile (stopped_ false)
@@ -329,11 +343,12 @@ void agent::on_throttle(const client::message& m) {
 }
 
 asio::awaitable<void> agent::stay_away(std::shared_ptr<agent> self, std::chrono::milliseconds how_long) {
+    const unsigned run = run_;
     if (client_) (void)co_await client_->disconnect(1s);
-    if (stopped_) co_return;
+    if (halted(run)) co_return;
     wakeup_.expires_after(how_long);
     (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-    if (stopped_) co_return;
+    if (halted(run)) co_return;
     closed_by_cloud_ = false;
     (void)co_await start(self, false, true);
 }

@@ -64,12 +64,14 @@ public:
     unsigned provisioned_count() const noexcept { return provisioned_count_; }
 
 private:
+    // `run`: run_ when the calling task began; each of these ends with errc::stopped once
+    // halted(run).
     // Provisions, `attempts` times at most (0: until it succeeds), with backoff between.
-    asio::awaitable<std::error_code> provision_with_retry(unsigned attempts);
+    asio::awaitable<std::error_code> provision_with_retry(unsigned attempts, unsigned run);
     // One attempt at a new identity while the refused one stays on disk (saved over it on
     // success), at most once per the reconnect policy's ceiling.
-    asio::awaitable<std::error_code> replace_identity();
-    asio::awaitable<std::error_code> connect_own_identity(bool& identity_refused);
+    asio::awaitable<std::error_code> replace_identity(unsigned run);
+    asio::awaitable<std::error_code> connect_own_identity(bool& identity_refused, unsigned run);
     void watch(client::client& c);
     [[nodiscard]] std::vector<client::subscription> master_subscriptions() const;
     [[nodiscard]] std::vector<client::subscription> control_subscriptions();
@@ -103,6 +105,14 @@ private:
     bool closed_by_cloud_ = false;
     bool stopped_ = false;
     bool detached_ = false;
+    // Counts stop() and detach() calls. A task compares it with the value it began with, not
+    // only stopped_: start() after stop() clears stopped_, and a task of the earlier run that
+    // wakes only then (a wait the stop cancelled) would otherwise go on beside the new run:
+    // its pacing wait cut short, a provisioning round at once, and config_ loaded under the
+    // new run's start() (which then returned the refusal as if the device were unprovisioned).
+    unsigned run_ = 0;
+    [[nodiscard]] bool halted(unsigned run) const noexcept { return stopped_ || run != run_; }
+    std::optional<unsigned> start_run_;  // the run whose start() is under way, if any
     bool reprovisioning_ = false;
     unsigned provisioned_count_ = 0;
     std::optional<std::chrono::steady_clock::time_point> last_replacement_;

@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "coro_test.hpp"
+#include "identity_refusal.hpp"
 #include "scripted_cloud.hpp"
 #include "test_cloud.hpp"
 #include "tether/device/device.hpp"
@@ -22,42 +23,14 @@ namespace {
 using namespace std::chrono_literals;
 using tether::test::run_coro;
 using test::client_scope;
+using test::refused;
 using test::scripted_cloud;
+using test::take_over;
 namespace fs = std::filesystem;
 
 bool is_revoked_alert(const std::error_code& ec) {
     return ec.category() == asio::error::get_ssl_category() &&
            ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED;
-}
-
-// Connects with the certificate and key in `cert` and `key` under another client id until
-// the broker refuses it (it handles the SIGHUP in its own loop), at most `attempts` times.
-asio::awaitable<std::error_code> refused(test::test_cloud& cloud, const fs::path& cert, const fs::path& key,
-                                         int attempts = 200) {
-    std::error_code ec;
-    for (int i = 0; i < attempts && !ec; ++i) {
-        auto o = cloud.service_options();
-        o.client_id = "probe";
-        o.tls.cert_file = cert.string();
-        o.tls.key_file = key.string();
-        client::client probe(co_await asio::this_coro::executor, o);
-        ec = co_await probe.connect();
-        if (!ec) {
-            (void)co_await probe.disconnect();
-            co_await tether::test::sleep_for(50ms);
-        }
-    }
-    co_return ec;
-}
-
-// Closes the connection the device holds: the cloud's identity takes its client id
-// [MQTT-3.1.4-2] and leaves (as tether-cloud revoke does).
-asio::awaitable<std::error_code> take_over(test::test_cloud& cloud, const std::string& id) {
-    auto o = cloud.service_options();
-    o.client_id = id;
-    client::client taker(co_await asio::this_coro::executor, o);
-    if (auto ec = co_await taker.connect()) co_return ec;
-    co_return co_await taker.disconnect();
 }
 
 class Revocation : public ::testing::TestWithParam<std::string> {};
