@@ -49,6 +49,46 @@ identity_copy copy_identity(const fs::path& kit, const fs::path& to, const std::
     return copy;
 }
 
+// Device options with quick provisioning retries and the pacing under test, recording
+// each provisioning round's report into `reports`.
+device_options paced(std::chrono::seconds max_delay, std::vector<provision_report>& reports) {
+    device_options options;
+    options.retry_initial = 20ms;
+    options.retry_max = 200ms;
+    options.reconnect.initial_delay = 10ms;
+    options.reconnect.max_delay = max_delay;
+    options.on_provision = [&reports](const provision_report& r) { reports.push_back(r); };
+    return options;
+}
+
+// Revokes `thing` and waits until the broker refuses its certificate `old` and has cut the
+// device's link: from then on, every attempt of the device is refused. Returns the moment
+// the counting window opens (before the broker could refuse anything, so that every round
+// counted afterwards starts inside it); nullopt if the staging failed.
+// (`name` a C string: GCC 12 miscompiles a std::string made from a literal in a co_await.)
+asio::awaitable<std::optional<std::chrono::steady_clock::time_point>> revoke_at_broker(test::test_cloud& cloud,
+                                                                                       const char* name,
+                                                                                       const identity_copy& old) {
+    const std::string thing = name;
+    const auto revoked = cloud.service.revoke_thing(thing, std::chrono::system_clock::now());
+    if (revoked.revoked.size() != 1) co_return std::nullopt;
+    const auto opened = std::chrono::steady_clock::now();
+    cloud.publish_crl(revoked.crl_pem);
+    if (!(co_await refused(cloud, old.cert, old.key))) co_return std::nullopt;
+    if (co_await take_over(cloud, thing)) co_return std::nullopt;
+    co_return opened;
+}
+
+// Rounds paced at most one per max_delay: `seen` rounds since `opened` are at most
+// window / max_delay + 1 (a slow machine makes fewer, never more).
+void expect_paced(std::size_t seen, std::chrono::steady_clock::time_point opened, std::chrono::seconds max_delay) {
+    const auto window = std::chrono::steady_clock::now() - opened;
+    const auto bound = static_cast<std::size_t>(window / max_delay) + 1;
+    EXPECT_LE(seen, bound) << seen << " provisioning rounds in "
+                           << std::chrono::duration_cast<std::chrono::milliseconds>(window).count()
+                           << " ms with reconnect.max_delay " << max_delay.count() << " s";
+}
+
 // Refused at every connection attempt (revoked; the cloud answers every provisioning round
 // with DeviceRevoked), the device provisions again, and again after max_delay, but never
 // more often than once per max_delay: in a window of W, at most W / max_delay + 1 rounds.
@@ -58,13 +98,8 @@ TEST(ReplacementPacing, ARefusalAtEveryAttemptCostsOneProvisioningRoundPerMaxDel
     cloud.make_kit(kit, "sensor-91");
     scripted_cloud script(cloud);
     constexpr auto max_delay = 1s;
-    device_options options;
-    options.retry_initial = 20ms;
-    options.retry_max = 200ms;
-    options.reconnect.initial_delay = 10ms;
-    options.reconnect.max_delay = max_delay;
     std::vector<provision_report> reports;
-    options.on_provision = [&](const provision_report& r) { reports.push_back(r); };
+    const device_options options = paced(max_delay, reports);
     run_coro(
         [&](asio::io_context& io) -> asio::awaitable<void> {
             client_scope scope{script.mqtt};
@@ -76,14 +111,9 @@ TEST(ReplacementPacing, ARefusalAtEveryAttemptCostsOneProvisioningRoundPerMaxDel
             const std::size_t before = reports.size();  // the first provisioning's
             auto rounds = [&] { return reports.size() - before; };
 
-            // The window opens before the broker can refuse anything: every round counted
-            // below starts inside it.
-            const auto revoked = cloud.service.revoke_thing("sensor-91", std::chrono::system_clock::now());
-            CO_ASSERT(revoked.revoked.size() == 1);
-            const auto opened = std::chrono::steady_clock::now();
-            cloud.publish_crl(revoked.crl_pem);
-            CO_ASSERT(co_await refused(cloud, old.cert, old.key));
-            CO_ASSERT(!(co_await take_over(cloud, "sensor-91")));
+            const auto window_opened = co_await revoke_at_broker(cloud, "sensor-91", old);
+            CO_ASSERT(window_opened.has_value());
+            const auto opened = *window_opened;
 
             // A second round after the first: the device does keep trying (the limit is
             // generous; it takes about max_delay).
@@ -91,12 +121,7 @@ TEST(ReplacementPacing, ARefusalAtEveryAttemptCostsOneProvisioningRoundPerMaxDel
             // Then some more time for rounds to pile up if nothing held them back: a few
             // max_delays, a window only long enough to see too many.
             co_await tether::test::sleep_for(3 * max_delay);
-            const auto window = std::chrono::steady_clock::now() - opened;
-            const std::size_t seen = rounds();
-            const auto bound = static_cast<std::size_t>(window / max_delay) + 1;
-            EXPECT_LE(seen, bound) << seen << " provisioning rounds in "
-                                   << std::chrono::duration_cast<std::chrono::milliseconds>(window).count()
-                                   << " ms with reconnect.max_delay " << max_delay.count() << " s";
+            expect_paced(rounds(), opened, max_delay);
             // Each of them a real round, refused by the cloud; the identity kept.
             for (std::size_t i = before; i < reports.size(); ++i) {
                 EXPECT_EQ(reports[i].error_code, "DeviceRevoked") << reports[i].text();
@@ -120,13 +145,8 @@ TEST(ReplacementPacing, StoppedAndStartedAgainWhileRefusedTheDeviceKeepsThePacin
     cloud.make_kit(kit, "sensor-93");
     scripted_cloud script(cloud);
     constexpr auto max_delay = 1s;
-    device_options options;
-    options.retry_initial = 20ms;
-    options.retry_max = 200ms;
-    options.reconnect.initial_delay = 10ms;
-    options.reconnect.max_delay = max_delay;
     std::vector<provision_report> reports;
-    options.on_provision = [&](const provision_report& r) { reports.push_back(r); };
+    const device_options options = paced(max_delay, reports);
     run_coro(
         [&](asio::io_context& io) -> asio::awaitable<void> {
             client_scope scope{script.mqtt};
@@ -137,12 +157,9 @@ TEST(ReplacementPacing, StoppedAndStartedAgainWhileRefusedTheDeviceKeepsThePacin
             const std::size_t before = reports.size();
             auto rounds = [&] { return reports.size() - before; };
 
-            const auto revoked = cloud.service.revoke_thing("sensor-93", std::chrono::system_clock::now());
-            CO_ASSERT(revoked.revoked.size() == 1);
-            const auto opened = std::chrono::steady_clock::now();
-            cloud.publish_crl(revoked.crl_pem);
-            CO_ASSERT(co_await refused(cloud, old.cert, old.key));
-            CO_ASSERT(!(co_await take_over(cloud, "sensor-93")));
+            const auto window_opened = co_await revoke_at_broker(cloud, "sensor-93", old);
+            CO_ASSERT(window_opened.has_value());
+            const auto opened = *window_opened;
             CO_ASSERT(co_await tether::test::eventually([&] { return rounds() >= 1; }, 60s));
             // Most likely waiting out max_delay now (refused again after its round); the
             // bound below holds wherever it is.
@@ -157,12 +174,7 @@ TEST(ReplacementPacing, StoppedAndStartedAgainWhileRefusedTheDeviceKeepsThePacin
                            [restarted](std::exception_ptr, std::error_code ec) { *restarted = ec; });
             CO_ASSERT(co_await tether::test::eventually([&] { return rounds() >= 3; }, 60s));
             co_await tether::test::sleep_for(3 * max_delay);
-            const auto window = std::chrono::steady_clock::now() - opened;
-            const std::size_t seen = rounds();
-            const auto bound = static_cast<std::size_t>(window / max_delay) + 1;
-            EXPECT_LE(seen, bound) << seen << " provisioning rounds in "
-                                   << std::chrono::duration_cast<std::chrono::milliseconds>(window).count()
-                                   << " ms with reconnect.max_delay " << max_delay.count() << " s";
+            expect_paced(rounds(), opened, max_delay);
             EXPECT_EQ(dev.provisioned_count(), 1u);
             co_await dev.stop();
             CO_ASSERT(co_await tether::test::eventually([&] { return restarted->has_value(); }, 30s));
@@ -181,13 +193,8 @@ TEST(ReplacementPacing, AStartWhileTheDeviceReplacesARefusedIdentityIsRefusedAnd
     cloud.make_kit(kit, "sensor-94");
     scripted_cloud script(cloud);
     constexpr auto max_delay = 1s;
-    device_options options;
-    options.retry_initial = 20ms;
-    options.retry_max = 200ms;
-    options.reconnect.initial_delay = 10ms;
-    options.reconnect.max_delay = max_delay;
     std::vector<provision_report> reports;
-    options.on_provision = [&](const provision_report& r) { reports.push_back(r); };
+    const device_options options = paced(max_delay, reports);
     run_coro(
         [&](asio::io_context& io) -> asio::awaitable<void> {
             client_scope scope{script.mqtt};
@@ -198,12 +205,9 @@ TEST(ReplacementPacing, AStartWhileTheDeviceReplacesARefusedIdentityIsRefusedAnd
             const std::size_t before = reports.size();
             auto rounds = [&] { return reports.size() - before; };
 
-            const auto revoked = cloud.service.revoke_thing("sensor-94", std::chrono::system_clock::now());
-            CO_ASSERT(revoked.revoked.size() == 1);
-            const auto opened = std::chrono::steady_clock::now();
-            cloud.publish_crl(revoked.crl_pem);
-            CO_ASSERT(co_await refused(cloud, old.cert, old.key));
-            CO_ASSERT(!(co_await take_over(cloud, "sensor-94")));
+            const auto window_opened = co_await revoke_at_broker(cloud, "sensor-94", old);
+            CO_ASSERT(window_opened.has_value());
+            const auto opened = *window_opened;
             CO_ASSERT(co_await tether::test::eventually([&] { return rounds() >= 1; }, 60s));
             // Most likely waiting out max_delay now; what follows holds wherever it is.
             co_await tether::test::sleep_for(200ms);
@@ -218,12 +222,7 @@ TEST(ReplacementPacing, AStartWhileTheDeviceReplacesARefusedIdentityIsRefusedAnd
             }
             CO_ASSERT(co_await tether::test::eventually([&] { return rounds() >= 3; }, 60s));
             co_await tether::test::sleep_for(3 * max_delay);
-            const auto window = std::chrono::steady_clock::now() - opened;
-            const std::size_t seen = rounds();
-            const auto bound = static_cast<std::size_t>(window / max_delay) + 1;
-            EXPECT_LE(seen, bound) << seen << " provisioning rounds in "
-                                   << std::chrono::duration_cast<std::chrono::milliseconds>(window).count()
-                                   << " ms with reconnect.max_delay " << max_delay.count() << " s";
+            expect_paced(rounds(), opened, max_delay);
             co_await dev.stop();
             (void)co_await script.mqtt->disconnect();
         },
@@ -241,13 +240,8 @@ TEST(ReplacementPacing, AReleaseIsNotHeldBackByARecentRefusalRound) {
     scripted_cloud script(cloud);
     constexpr auto max_delay = 300s;
     constexpr auto limit = 60s;
-    device_options options;
-    options.retry_initial = 20ms;
-    options.retry_max = 200ms;
-    options.reconnect.initial_delay = 10ms;
-    options.reconnect.max_delay = max_delay;
     std::vector<provision_report> reports;
-    options.on_provision = [&](const provision_report& r) { reports.push_back(r); };
+    const device_options options = paced(max_delay, reports);
     run_coro(
         [&](asio::io_context& io) -> asio::awaitable<void> {
             client_scope scope{script.mqtt};
