@@ -9,12 +9,28 @@
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "coro_test.hpp"
 #include "test_cloud.hpp"
 #include "tether/client/client.hpp"
+#include "tether/device/device.hpp"
 
 namespace tether::device::test {
+
+// Device options for the refusal tests: quick provisioning retries, reconnect.max_delay (the
+// pacing of refusal-driven re-provisioning) as given, each provisioning round's report
+// recorded into `reports`.
+inline device_options paced(std::chrono::milliseconds max_delay, std::vector<provision_report>& reports) {
+    using namespace std::chrono_literals;
+    device_options options;
+    options.retry_initial = 20ms;
+    options.retry_max = 200ms;
+    options.reconnect.initial_delay = 10ms;
+    options.reconnect.max_delay = max_delay;
+    options.on_provision = [&reports](const provision_report& r) { reports.push_back(r); };
+    return options;
+}
 
 // Connects with the certificate and key in `cert` and `key` under another client id until
 // the broker refuses it (it handles the SIGHUP in its own loop), at most `attempts` times.

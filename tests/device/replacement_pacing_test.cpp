@@ -30,6 +30,7 @@ namespace {
 using namespace std::chrono_literals;
 using tether::test::run_coro;
 using test::client_scope;
+using test::paced;
 using test::refused;
 using test::scripted_cloud;
 using test::take_over;
@@ -47,18 +48,6 @@ identity_copy copy_identity(const fs::path& kit, const fs::path& to, const std::
     fs::copy_file(c.mqtt.cert.value, copy.cert);
     fs::copy_file(c.mqtt.key.value, copy.key);
     return copy;
-}
-
-// Device options with quick provisioning retries and the pacing under test, recording
-// each provisioning round's report into `reports`.
-device_options paced(std::chrono::seconds max_delay, std::vector<provision_report>& reports) {
-    device_options options;
-    options.retry_initial = 20ms;
-    options.retry_max = 200ms;
-    options.reconnect.initial_delay = 10ms;
-    options.reconnect.max_delay = max_delay;
-    options.on_provision = [&reports](const provision_report& r) { reports.push_back(r); };
-    return options;
 }
 
 // Revokes `thing` and waits until the broker refuses its certificate `old` and has cut the

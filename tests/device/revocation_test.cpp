@@ -40,13 +40,8 @@ TEST_P(Revocation, ARevokedCertificateIsRefusedTheDeviceProvisionsIsRefusedUntil
     const auto kit = cloud.dir.path / "kit";
     cloud.make_kit(kit, "sensor-61");
     scripted_cloud script(cloud);
-    device_options options;
-    options.retry_initial = 20ms;
-    options.retry_max = 200ms;
-    options.reconnect.initial_delay = 10ms;
-    options.reconnect.max_delay = 100ms;
     std::vector<provision_report> reports;
-    options.on_provision = [&](const provision_report& r) { reports.push_back(r); };
+    device_options options = test::paced(100ms, reports);
     std::vector<std::error_code> refusals;  // the connection events' reasons that said "revoked"
     options.on_connection = [&](const client::connection_event& e) {
         if (is_revoked_alert(e.reason)) refusals.push_back(e.reason);
@@ -122,13 +117,8 @@ TEST(Revocation, ARefusalThatStopsCostsAProvisioningRoundNeverTheIdentity) {
     const auto kit = cloud.dir.path / "kit";
     cloud.make_kit(kit, "sensor-63");
     scripted_cloud script(cloud);
-    device_options options;
-    options.retry_initial = 20ms;
-    options.retry_max = 200ms;
-    options.reconnect.initial_delay = 10ms;
-    options.reconnect.max_delay = 100ms;
     std::vector<provision_report> reports;
-    options.on_provision = [&](const provision_report& r) { reports.push_back(r); };
+    device_options options = test::paced(100ms, reports);
     run_coro(
         [&](asio::io_context& io) -> asio::awaitable<void> {
             client_scope scope{script.mqtt};
