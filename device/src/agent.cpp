@@ -164,8 +164,8 @@ std::vector<std::string> agent::own_filters(const std::string& id) {
             device_topics + "/provision/release"};
 }
 
-asio::awaitable<std::error_code> agent::connect_own_identity(bool& identity_refused) {
-    identity_refused = false;
+asio::awaitable<std::error_code> agent::connect_own_identity(connect_outcome& outcome) {
+    outcome = {};
     id_ = config_.mqtt.client_id.value;
     if (id_.empty()) id_ = config_.device.id.value;
     auto opts = detail::client_options(config_, id_, config_.mqtt.cert.value, config_.mqtt.key.value);
@@ -187,7 +187,8 @@ asio::awaitable<std::error_code> agent::connect_own_identity(bool& identity_refu
         client_ = std::make_unique<client::client>(executor_, opts);
         watch(*client_);
     } else if (const auto ec = client_->set_options(std::move(opts))) {
-        co_return ec;  // already_connected: start() while started
+        // already_connected: connected by another start, or by the application through mqtt().
+        co_return ec;
     }
     // Held for the calls below: detach() may let go of client_ meanwhile (each wait is
     // followed by a look at stopped_ before `c` is used again).
@@ -203,7 +204,12 @@ asio::awaitable<std::error_code> agent::connect_own_identity(bool& identity_refu
         if (stopped_) co_return make_error_code(errc::stopped);
     }
     if (const auto ec = co_await c.connect()) {
-        identity_refused = is_identity_refused(ec);
+        outcome.identity_refused = is_identity_refused(ec);
+        // A broker restarting, a link down. Not: a refusal that retrying cannot fix, a client
+        // that another start or the application connected (already_connected) or stopped
+        // on purpose (client_stopped: disconnect(), a reprovisioning taking over).
+        outcome.may_retry = !outcome.identity_refused && !client::is_permanent(ec) &&
+                            ec != client::errc::already_connected && ec != client::errc::client_stopped;
         co_return ec;
     }
     if (stopped_) co_return make_error_code(errc::stopped);
@@ -237,6 +243,12 @@ asio::awaitable<std::error_code> agent::replace_identity() {
 
 asio::awaitable<std::error_code> agent::start(std::shared_ptr<agent> self, bool replace, bool until_connected) {
     (void)self;  // held by the frame: this agent lives while start() runs
+    // The application's start() while the device is started without being connected: the
+    // stay-away brings it back when the cloud's close ends, a start under way connects it.
+    // Connecting now would defy the cloud, or race that start for the client.
+    if (!until_connected && !stopped_ && (closed_by_cloud_ || starting_ > 0)) {
+        co_return make_error_code(client::errc::already_connected);
+    }
     stopped_ = detached_;
     // The folder stays locked while this runs, even if the device is stopped meanwhile: an
     // attempt waiting for a provisioning reply still saves what the cloud issued.
@@ -271,17 +283,18 @@ asio::awaitable<std::error_code> agent::start(std::shared_ptr<agent> self, bool 
             if (stopped_) co_return make_error_code(errc::stopped);
             config_ = load_configuration(dir_);
         }
-        bool refused = false;
-        const auto ec = co_await connect_own_identity(refused);
+        connect_outcome outcome;
+        const auto ec = co_await connect_own_identity(outcome);
         if (stopped_) co_return make_error_code(errc::stopped);
-        if (ec && !refused && until_connected) {
-            // A broker restarting, a link down: the identity is not in question.
+        // Only connect() failing as a later attempt may mend: once connected, a subscribe
+        // that failed goes again with the client's own reconnection.
+        if (ec && outcome.may_retry && until_connected) {
             wakeup_.expires_after(backoff);
             (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
             backoff = std::min(backoff * 2, std::max(options_.reconnect.max_delay, backoff));
             continue;
         }
-        if (!refused || !config_.provision.provisioned) co_return ec;
+        if (!outcome.identity_refused || !config_.provision.provisioned) co_return ec;
         replace = true;
     }
 }
@@ -330,11 +343,14 @@ void agent::on_throttle(const client::message& m) {
 
 asio::awaitable<void> agent::stay_away(std::shared_ptr<agent> self, std::chrono::milliseconds how_long) {
     if (client_) (void)co_await client_->disconnect(1s);
-    if (stopped_) co_return;
-    wakeup_.expires_after(how_long);
-    (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-    if (stopped_) co_return;
+    if (!stopped_) {
+        wakeup_.expires_after(how_long);
+        (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    }
+    // Over, waited out or ended by stop(): a device started again connects when asked, and
+    // obeys the next close.
     closed_by_cloud_ = false;
+    if (stopped_) co_return;
     (void)co_await start(self, false, true);
 }
 

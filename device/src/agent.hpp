@@ -37,9 +37,12 @@ public:
 
     // device::start() and stop(); `self` keeps this alive while they run.
     // `replace`: the current identity was refused (or released): provision a new one first.
-    // `until_connected`: a background task's start (nobody to report to): a connection that
-    // fails otherwise than by refusing the identity is tried again, with the reconnect
-    // policy's backoff, instead of leaving the device offline for good.
+    // `until_connected`: a background task's start (nobody to report to): a connect() that
+    // fails in a way a later attempt may mend (connect_outcome::may_retry) is tried again,
+    // with the reconnect policy's backoff, instead of leaving the device offline for good.
+    // Any other error ends it: a start that cannot succeed must not run for ever.
+    // The application's start (`until_connected` false) returns already_connected while the
+    // cloud's close is in force or another start is under way (device::start()).
     asio::awaitable<std::error_code> start(std::shared_ptr<agent> self, bool replace = false,
                                            bool until_connected = false);
     asio::awaitable<void> stop(std::shared_ptr<agent> self, std::chrono::milliseconds limit);
@@ -69,7 +72,15 @@ private:
     // One attempt at a new identity while the refused one stays on disk (saved over it on
     // success), at most once per the reconnect policy's ceiling.
     asio::awaitable<std::error_code> replace_identity();
-    asio::awaitable<std::error_code> connect_own_identity(bool& identity_refused);
+    // How connect_own_identity() failed, for start() to choose what comes next.
+    struct connect_outcome {
+        bool identity_refused = false;  // the broker refused the certificate as revoked or expired
+        // connect() failed otherwise: a broker restarting, a link down. False for errors that
+        // retrying cannot fix (client::is_permanent), for already_connected and client_stopped
+        // (another start or the application has the client), and once connect() succeeded.
+        bool may_retry = false;
+    };
+    asio::awaitable<std::error_code> connect_own_identity(connect_outcome& outcome);
     void watch(client::client& c);
     [[nodiscard]] std::vector<client::subscription> master_subscriptions() const;
     [[nodiscard]] std::vector<client::subscription> control_subscriptions();
