@@ -63,14 +63,14 @@ constexpr std::chrono::minutes throttle_window{1};  // pacing lasts this long af
 }  // namespace
 
 agent::agent(asio::any_io_executor executor, std::filesystem::path dir, device_options options)
-    : executor_(std::move(executor)), dir_(std::move(dir)), options_(std::move(options)), wakeup_(executor_) {}
+    : executor_(std::move(executor)), dir_(std::move(dir)), options_(std::move(options)) {}
 
 agent::~agent() { detach(); }
 
 void agent::detach() {
     stopped_ = true;
     detached_ = true;
-    wakeup_.cancel();
+    wake_all();
     options_.on_provision = nullptr;
     options_.on_connection = nullptr;
     // The connections close now, as the device goes; a task waiting on one of them is
@@ -79,6 +79,23 @@ void agent::detach() {
     if (client_) client_->on_connection_event(nullptr);
     client_.reset();
     release_folder_if_idle();  // else when the start() under way (a provisioning) ends
+}
+
+// Each wait has a timer of its own: expires_after() on a shared one cancels every wait on
+// it, so a provisioning backoff would end a stay-away, and the other way round.
+asio::awaitable<void> agent::pause(asio::steady_timer& t) {
+    if (stopped_) co_return;  // stop() has woken the waits already
+    waits_.push_back(&t);
+    struct listed {
+        std::vector<asio::steady_timer*>& waits;
+        asio::steady_timer* t;
+        ~listed() { std::erase(waits, t); }
+    } guard{waits_, &t};
+    (void)co_await t.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+}
+
+void agent::wake_all() noexcept {
+    for (asio::steady_timer* t : waits_) t->cancel();
 }
 
 void agent::release_folder_if_idle() noexcept {
@@ -116,8 +133,8 @@ asio::awaitable<std::error_code> agent::provision_with_retry(unsigned attempts) 
         if (attempts != 0 && attempt >= attempts) co_return result.ec;
         const auto half = std::max<std::int64_t>(delay.count() / 2, 0);
         std::uniform_int_distribution<std::int64_t> pick(half, std::max<std::int64_t>(delay.count() - 1, half));
-        wakeup_.expires_after(std::chrono::milliseconds(pick(rng)));
-        (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        asio::steady_timer backoff(executor_, std::chrono::milliseconds(pick(rng)));
+        co_await pause(backoff);
         if (stopped_) co_return make_error_code(errc::stopped);
         delay = std::min(delay * 2, options_.retry_max);
     }
@@ -230,8 +247,8 @@ asio::awaitable<std::error_code> agent::replace_identity() {
     const auto ceiling = std::max<std::chrono::milliseconds>(options_.reconnect.max_delay, 1ms);
     const bool released = std::exchange(released_, false);
     if (!released && last_replacement_ && std::chrono::steady_clock::now() < *last_replacement_ + ceiling) {
-        wakeup_.expires_at(*last_replacement_ + ceiling);
-        (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        asio::steady_timer pacing(executor_, *last_replacement_ + ceiling);
+        co_await pause(pacing);
         if (stopped_) co_return make_error_code(errc::stopped);
     }
     last_replacement_ = std::chrono::steady_clock::now();
@@ -289,8 +306,8 @@ asio::awaitable<std::error_code> agent::start(std::shared_ptr<agent> self, bool 
         // Only connect() failing as a later attempt may mend: once connected, a subscribe
         // that failed goes again with the client's own reconnection.
         if (ec && outcome.may_retry && until_connected) {
-            wakeup_.expires_after(backoff);
-            (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+            asio::steady_timer again(executor_, backoff);
+            co_await pause(again);
             backoff = std::min(backoff * 2, std::max(options_.reconnect.max_delay, backoff));
             continue;
         }
@@ -314,7 +331,7 @@ asio::awaitable<void> agent::reprovision(std::shared_ptr<agent> self) {
 
 asio::awaitable<void> agent::stop(std::shared_ptr<agent> self, std::chrono::milliseconds limit) {
     stopped_ = true;
-    wakeup_.cancel();
+    wake_all();
     if (client_) (void)co_await client_->disconnect(limit);
     release_folder_if_idle();  // unless start() was called again meanwhile (stopped_ false)
     (void)self;
@@ -343,10 +360,8 @@ void agent::on_throttle(const client::message& m) {
 
 asio::awaitable<void> agent::stay_away(std::shared_ptr<agent> self, std::chrono::milliseconds how_long) {
     if (client_) (void)co_await client_->disconnect(1s);
-    if (!stopped_) {
-        wakeup_.expires_after(how_long);
-        (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-    }
+    asio::steady_timer away(executor_, how_long);
+    co_await pause(away);
     // Over, waited out or ended by stop(): a device started again connects when asked, and
     // obeys the next close.
     closed_by_cloud_ = false;

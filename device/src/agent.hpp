@@ -91,6 +91,9 @@ private:
     void on_throttle(const client::message& m);
     void on_release(const client::message& m);
     void report(const provision_report& r) const;
+    // Waits until `t` expires, or until stop() or detach() (look at stopped_ afterwards).
+    asio::awaitable<void> pause(asio::steady_timer& t);
+    void wake_all() noexcept;
 
     asio::any_io_executor executor_;
     std::filesystem::path dir_;
@@ -120,7 +123,10 @@ private:
     // The cloud's release (authenticated: its TLS session and the broker's ACL) asks for the
     // next replacement: not held back by the pacing meant for refusals, which may be forged.
     bool released_ = false;
-    asio::steady_timer wakeup_;  // the provisioning backoff and stay-away waits
+    // The timers of the waits under way (provisioning backoff, replacement pacing, the
+    // background start's backoff, the stay-away), each a local of its coroutine: stop() and
+    // detach() cancel them all.
+    std::vector<asio::steady_timer*> waits_;
 };
 
 }  // namespace tether::device::detail
