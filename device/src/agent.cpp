@@ -63,7 +63,7 @@ constexpr std::chrono::minutes throttle_window{1};  // pacing lasts this long af
 }  // namespace
 
 agent::agent(asio::any_io_executor executor, std::filesystem::path dir, device_options options)
-    : executor_(std::move(executor)), dir_(std::move(dir)), options_(std::move(options)), wakeup_(executor_) {}
+    : executor_(std::move(executor)), dir_(std::move(dir)), options_(std::move(options)) {}
 
 agent::~agent() { detach(); }
 
@@ -71,7 +71,7 @@ void agent::detach() {
     stopped_ = true;
     ++run_;
     detached_ = true;
-    wakeup_.cancel();
+    wake_all();
     options_.on_provision = nullptr;
     options_.on_connection = nullptr;
     // The connections close now, as the device goes; a task waiting on one of them is
@@ -80,6 +80,23 @@ void agent::detach() {
     if (client_) client_->on_connection_event(nullptr);
     client_.reset();
     release_folder_if_idle();  // else when the start() under way (a provisioning) ends
+}
+
+// Each wait has a timer of its own: expires_after() on a shared one cancels every wait on
+// it, so a provisioning backoff would end a stay-away, and the other way round.
+asio::awaitable<void> agent::pause(asio::steady_timer& t) {
+    if (stopped_) co_return;  // stop() has woken the waits already
+    waits_.push_back(&t);
+    struct listed {
+        std::vector<asio::steady_timer*>& waits;
+        asio::steady_timer* t;
+        ~listed() { std::erase(waits, t); }
+    } guard{waits_, &t};
+    (void)co_await t.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+}
+
+void agent::wake_all() noexcept {
+    for (asio::steady_timer* t : waits_) t->cancel();
 }
 
 void agent::release_folder_if_idle() noexcept {
@@ -117,8 +134,8 @@ asio::awaitable<std::error_code> agent::provision_with_retry(unsigned attempts, 
         if (attempts != 0 && attempt >= attempts) co_return result.ec;
         const auto half = std::max<std::int64_t>(delay.count() / 2, 0);
         std::uniform_int_distribution<std::int64_t> pick(half, std::max<std::int64_t>(delay.count() - 1, half));
-        wakeup_.expires_after(std::chrono::milliseconds(pick(rng)));
-        (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        asio::steady_timer backoff(executor_, std::chrono::milliseconds(pick(rng)));
+        co_await pause(backoff);
         if (halted(run)) co_return make_error_code(errc::stopped);
         delay = std::min(delay * 2, options_.retry_max);
     }
@@ -165,8 +182,8 @@ std::vector<std::string> agent::own_filters(const std::string& id) {
             device_topics + "/provision/release"};
 }
 
-asio::awaitable<std::error_code> agent::connect_own_identity(bool& identity_refused, unsigned run) {
-    identity_refused = false;
+asio::awaitable<std::error_code> agent::connect_own_identity(connect_outcome& outcome, unsigned run) {
+    outcome = {};
     id_ = config_.mqtt.client_id.value;
     if (id_.empty()) id_ = config_.device.id.value;
     auto opts = detail::client_options(config_, id_, config_.mqtt.cert.value, config_.mqtt.key.value);
@@ -188,7 +205,8 @@ asio::awaitable<std::error_code> agent::connect_own_identity(bool& identity_refu
         client_ = std::make_unique<client::client>(executor_, opts);
         watch(*client_);
     } else if (const auto ec = client_->set_options(std::move(opts))) {
-        co_return ec;  // already_connected: start() while started
+        // already_connected: connected by another start, or by the application through mqtt().
+        co_return ec;
     }
     // Held for the calls below: detach() may let go of client_ meanwhile (each wait is
     // followed by a look at halted() before `c` is used again).
@@ -204,7 +222,12 @@ asio::awaitable<std::error_code> agent::connect_own_identity(bool& identity_refu
         if (halted(run)) co_return make_error_code(errc::stopped);
     }
     if (const auto ec = co_await c.connect()) {
-        identity_refused = is_identity_refused(ec);
+        outcome.identity_refused = is_identity_refused(ec);
+        // A broker restarting, a link down. Not: a refusal that retrying cannot fix, a client
+        // that another start or the application connected (already_connected) or stopped
+        // on purpose (client_stopped: disconnect(), a reprovisioning taking over).
+        outcome.may_retry = !outcome.identity_refused && !client::is_permanent(ec) &&
+                            ec != client::errc::already_connected && ec != client::errc::client_stopped;
         co_return ec;
     }
     if (halted(run)) co_return make_error_code(errc::stopped);
@@ -225,8 +248,8 @@ asio::awaitable<std::error_code> agent::replace_identity(unsigned run) {
     const auto ceiling = std::max<std::chrono::milliseconds>(options_.reconnect.max_delay, 1ms);
     const bool released = std::exchange(released_, false);
     if (!released && last_replacement_ && std::chrono::steady_clock::now() < *last_replacement_ + ceiling) {
-        wakeup_.expires_at(*last_replacement_ + ceiling);
-        (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        asio::steady_timer pacing(executor_, *last_replacement_ + ceiling);
+        co_await pause(pacing);
         if (halted(run)) co_return make_error_code(errc::stopped);
     }
     last_replacement_ = std::chrono::steady_clock::now();
@@ -240,9 +263,13 @@ asio::awaitable<std::error_code> agent::start(std::shared_ptr<agent> self, bool 
     (void)self;  // held by the frame: this agent lives while start() runs
     // One start() at a time in a run: a second one (the application's, while a background
     // task replaces a refused identity and the client is idle between rounds) would loop
-    // beside the first, each cutting the other's pacing wait short (one timer) and
-    // provisioning back to back. A start() of a stopped run may still be winding down.
+    // beside the first, provisioning back to back. A start() of a stopped run may still be
+    // winding down.
     if (start_run_ == run_) co_return make_error_code(client::errc::already_connected);
+    // The application's start() while the device is started without being connected: the
+    // stay-away brings it back when the cloud's close ends. Connecting now would defy the
+    // cloud.
+    if (!until_connected && !stopped_ && closed_by_cloud_) co_return make_error_code(client::errc::already_connected);
     stopped_ = detached_;
     const unsigned run = run_;
     // The folder stays locked while this runs, even if the device is stopped meanwhile: an
@@ -283,17 +310,18 @@ asio::awaitable<std::error_code> agent::start(std::shared_ptr<agent> self, bool 
             if (halted(run)) co_return make_error_code(errc::stopped);
             config_ = load_configuration(dir_);
         }
-        bool refused = false;
-        const auto ec = co_await connect_own_identity(refused, run);
+        connect_outcome outcome;
+        const auto ec = co_await connect_own_identity(outcome, run);
         if (halted(run)) co_return make_error_code(errc::stopped);
-        if (ec && !refused && until_connected) {
-            // A broker restarting, a link down: the identity is not in question.
-            wakeup_.expires_after(backoff);
-            (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        // Only connect() failing as a later attempt may mend: once connected, a subscribe
+        // that failed goes again with the client's own reconnection.
+        if (ec && outcome.may_retry && until_connected) {
+            asio::steady_timer again(executor_, backoff);
+            co_await pause(again);
             backoff = std::min(backoff * 2, std::max(options_.reconnect.max_delay, backoff));
             continue;
         }
-        if (!refused || !config_.provision.provisioned) co_return ec;
+        if (!outcome.identity_refused || !config_.provision.provisioned) co_return ec;
         replace = true;
     }
 }
@@ -315,7 +343,8 @@ asio::awaitable<void> agent::reprovision(std::shared_ptr<agent> self) {
 asio::awaitable<void> agent::stop(std::shared_ptr<agent> self, std::chrono::milliseconds limit) {
     stopped_ = true;
     ++run_;
-    wakeup_.cancel();
+    closed_by_cloud_ = false;  // the stay-away ends with the run: a device started again obeys the next close
+    wake_all();
     if (client_) (void)co_await client_->disconnect(limit);
     release_folder_if_idle();  // unless start() was called again meanwhile (stopped_ false)
     (void)self;
@@ -346,9 +375,9 @@ asio::awaitable<void> agent::stay_away(std::shared_ptr<agent> self, std::chrono:
     const unsigned run = run_;
     if (client_) (void)co_await client_->disconnect(1s);
     if (halted(run)) co_return;
-    wakeup_.expires_after(how_long);
-    (void)co_await wakeup_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-    if (halted(run)) co_return;
+    asio::steady_timer away(executor_, how_long);
+    co_await pause(away);
+    if (halted(run)) co_return;  // stop() ended the stay-away (and its close)
     closed_by_cloud_ = false;
     (void)co_await start(self, false, true);
 }

@@ -37,9 +37,12 @@ public:
 
     // device::start() and stop(); `self` keeps this alive while they run.
     // `replace`: the current identity was refused (or released): provision a new one first.
-    // `until_connected`: a background task's start (nobody to report to): a connection that
-    // fails otherwise than by refusing the identity is tried again, with the reconnect
-    // policy's backoff, instead of leaving the device offline for good.
+    // `until_connected`: a background task's start (nobody to report to): a connect() that
+    // fails in a way a later attempt may mend (connect_outcome::may_retry) is tried again,
+    // with the reconnect policy's backoff, instead of leaving the device offline for good.
+    // Any other error ends it: a start that cannot succeed must not run for ever.
+    // The application's start (`until_connected` false) returns already_connected while the
+    // cloud's close is in force or another start is under way (device::start()).
     asio::awaitable<std::error_code> start(std::shared_ptr<agent> self, bool replace = false,
                                            bool until_connected = false);
     asio::awaitable<void> stop(std::shared_ptr<agent> self, std::chrono::milliseconds limit);
@@ -71,7 +74,15 @@ private:
     // One attempt at a new identity while the refused one stays on disk (saved over it on
     // success), at most once per the reconnect policy's ceiling.
     asio::awaitable<std::error_code> replace_identity(unsigned run);
-    asio::awaitable<std::error_code> connect_own_identity(bool& identity_refused, unsigned run);
+    // How connect_own_identity() failed, for start() to choose what comes next.
+    struct connect_outcome {
+        bool identity_refused = false;  // the broker refused the certificate as revoked or expired
+        // connect() failed otherwise: a broker restarting, a link down. False for errors that
+        // retrying cannot fix (client::is_permanent), for already_connected and client_stopped
+        // (another start or the application has the client), and once connect() succeeded.
+        bool may_retry = false;
+    };
+    asio::awaitable<std::error_code> connect_own_identity(connect_outcome& outcome, unsigned run);
     void watch(client::client& c);
     [[nodiscard]] std::vector<client::subscription> master_subscriptions() const;
     [[nodiscard]] std::vector<client::subscription> control_subscriptions();
@@ -82,6 +93,9 @@ private:
     void on_throttle(const client::message& m);
     void on_release(const client::message& m);
     void report(const provision_report& r) const;
+    // Waits until `t` expires, or until stop() or detach() (look at stopped_ afterwards).
+    asio::awaitable<void> pause(asio::steady_timer& t);
+    void wake_all() noexcept;
 
     asio::any_io_executor executor_;
     std::filesystem::path dir_;
@@ -119,7 +133,10 @@ private:
     // The cloud's release (authenticated: its TLS session and the broker's ACL) asks for the
     // next replacement: not held back by the pacing meant for refusals, which may be forged.
     bool released_ = false;
-    asio::steady_timer wakeup_;  // the provisioning backoff and stay-away waits
+    // The timers of the waits under way (provisioning backoff, replacement pacing, the
+    // background start's backoff, the stay-away), each a local of its coroutine: stop() and
+    // detach() cancel them all.
+    std::vector<asio::steady_timer*> waits_;
 };
 
 }  // namespace tether::device::detail

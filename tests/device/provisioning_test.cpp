@@ -226,5 +226,47 @@ TEST(Provisioning, AReleaseProvisionsAgainAndAStaleOneIsIgnored) {
     EXPECT_FALSE(std::filesystem::exists(first_cert)) << "the released certificate was kept";
 }
 
+// While the device provisions again after a release (in the background: its start is
+// under way), the application's start() returns already_connected and connects nothing:
+// the device's own start brings it back, with the new identity.
+TEST(Provisioning, StartWhileTheReleasesStartIsUnderWayIsAlreadyConnected) {
+    test::test_cloud cloud;
+    const auto kit = cloud.dir.path / "kit";
+    cloud.make_kit(kit, "sensor-47");
+    scripted_cloud script(cloud);
+    auto options = quick_options();
+    options.provisioning.reply_timeout = 60s;  // the reply comes when the test lets it go
+    std::vector<client::connection_state> states;
+    options.on_connection = [&](const client::connection_event& e) { states.push_back(e.state); };
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        client_scope scope{script.mqtt};
+        CO_ASSERT(co_await script.start(io));
+        device dev(io.get_executor(), kit, options);
+        CO_ASSERT(!(co_await dev.start()));
+        const std::string first_cert = test::read_text(load_configuration(kit).mqtt.cert.value);
+
+        // The release (the old certificate not yet revoked at the broker: it would still be
+        // let in); the cloud holds the CSR, so the release's start waits for the reply.
+        script.hold = true;
+        const auto released = cloud.service.release_thing("sensor-47", std::chrono::system_clock::now());
+        CO_ASSERT(released.has_value());
+        CO_ASSERT(!(co_await script.mqtt->publish(released->release.topic, released->release.payload,
+                                                  client::qos::at_least_once)));
+        CO_ASSERT(co_await tether::test::eventually([&] { return script.csr_requests == 2; }));
+
+        EXPECT_EQ(co_await dev.start(), make_error_code(client::errc::already_connected));
+        EXPECT_FALSE(dev.mqtt().is_connected()) << "start() connected beside the release's start";
+        const auto connected = [&] { return std::count(states.begin(), states.end(), client::connection_state::connected); };
+        EXPECT_EQ(connected(), 1);
+
+        co_await script.release_held();
+        CO_ASSERT(co_await tether::test::eventually([&] { return dev.provisioned_count() == 2 && dev.mqtt().is_connected(); }));
+        EXPECT_NE(test::read_text(load_configuration(kit).mqtt.cert.value), first_cert);
+        EXPECT_EQ(connected(), 2);
+        co_await dev.stop();
+        (void)co_await script.mqtt->disconnect();
+    });
+}
+
 }  // namespace
 }  // namespace tether::device

@@ -108,5 +108,63 @@ TEST(Throttle, AfterStayingAwayTheDeviceComesBack) {
     }, 60s);
 }
 
+// While the device stays away, start() says already_connected and leaves it away: the cloud
+// said close. The application may still connect the client itself (mqtt()); when the
+// stay-away ends, its start finds the client connected and ends there, instead of trying
+// again for as long as the device runs. So the application's disconnect() afterwards
+// holds, and the device is not started any more: start() connects it, once.
+TEST(Throttle, StartWhileAwayIsAlreadyConnectedAndTheStayAwaysStartEndsOnAConnectedClient) {
+    tether::test::mosquitto_broker broker;
+    test::temp_dir t;
+    write_device(t.path, broker.port());
+    event_log events;
+    device_options options;
+    options.stay_away = 5s;  // the start() below comes well within it
+    // A start trying again would be at it at once, and a start() of the application's
+    // refused meanwhile.
+    options.reconnect.initial_delay = 10ms;
+    options.reconnect.max_delay = 50ms;
+    options.on_connection = [&](const client::connection_event& e) { events.states.push_back(e.state); };
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+        scripted_store cloud;
+        CO_ASSERT(co_await cloud.start(io, broker.port()));
+        device dev(io.get_executor(), t.path, options);
+        CO_ASSERT(!(co_await dev.start()));
+        CO_ASSERT(!(co_await cloud.mqtt->publish("ioto/device/dev1/mqtt/throttle", close_body(0ms),
+                                                 client::qos::at_least_once)));
+        CO_ASSERT(co_await tether::test::eventually(
+            [&] { return dev.closed_by_cloud() && events.count(client::connection_state::disconnected) == 1; }));
+
+        EXPECT_EQ(co_await dev.start(), make_error_code(client::errc::already_connected));
+        EXPECT_TRUE(dev.closed_by_cloud());
+        EXPECT_FALSE(dev.mqtt().is_connected()) << "start() connected while the cloud's close was in force";
+        EXPECT_EQ(events.count(client::connection_state::connected), 1u);
+
+        // The application's own connection, on the client it holds.
+        CO_ASSERT(!(co_await dev.mqtt().connect()));
+        CO_ASSERT(co_await tether::test::eventually([&] { return !dev.closed_by_cloud(); }, 30s));
+        CO_ASSERT(!(co_await dev.mqtt().disconnect()));
+        // No start is under way any more (one would keep start() refused), and nothing
+        // connected the client behind the application's back.
+        std::error_code started = make_error_code(client::errc::already_connected);
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (started == client::errc::already_connected && std::chrono::steady_clock::now() < deadline) {
+            EXPECT_FALSE(dev.mqtt().is_connected()) << "a start left running connected the client again";
+            started = co_await dev.start();
+            if (started == client::errc::already_connected) co_await tether::test::sleep_for(10ms);
+        }
+        EXPECT_FALSE(started) << started.message();
+        EXPECT_TRUE(dev.mqtt().is_connected());
+        // The first start, the application's connect(), and this start.
+        EXPECT_EQ(events.count(client::connection_state::connected), 3u);
+        CO_ASSERT(!(co_await dev.set("model", std::string("Acme Rocket"), client::wait::ack)));
+        const auto model = co_await dev.get<std::string>("model");
+        CO_ASSERT(!model.ec);
+        EXPECT_EQ(*model.value, "Acme Rocket");
+        co_await dev.stop();
+        (void)co_await cloud.mqtt->disconnect();
+    }, 60s);
+}
+
 }  // namespace
 }  // namespace tether::device

@@ -92,8 +92,10 @@ public:
     // std::errc of creating DIR/device.lock (permission_denied, ...), the last provisioning
     // error when provision_attempts ran out (provision_report codes), errc::stopped,
     // connect()'s errors (client::errc, TLS, socket), client::errc::already_connected
-    // (start() again while started, or while a start() is under way: another call, or the
-    // device's own in the background replacing a refused identity), and the std::errc of a failure to save the new serial
+    // (started: the client connected or reconnecting, the cloud's close in force
+    // (closed_by_cloud(): the device comes back when the stay-away ends), or another start
+    // under way: one of the application's, or the device's own after a release, a revoked
+    // certificate or a stay-away), and the std::errc of a failure to save the new serial
     // number.
     // Throws configuration_error for a bad configuration.
     [[nodiscard]] asio::awaitable<std::error_code> start();
