@@ -68,6 +68,30 @@ asio::awaitable<std::optional<std::chrono::steady_clock::time_point>> revoke_at_
     co_return opened;
 }
 
+// The started device `name` revoked at the broker (revoke_at_broker), and its first
+// refusal-driven round over: most likely it waits out max_delay then, and what the tests
+// assert holds wherever it is. Returns the counting window's opening; nullopt if the
+// staging failed or no round came.
+asio::awaitable<std::optional<std::chrono::steady_clock::time_point>> replacing_after_a_round(
+    test::test_cloud& cloud, const fs::path& kit, const char* name, const std::vector<provision_report>& reports) {
+    const std::size_t before = reports.size();
+    const auto old = copy_identity(kit, cloud.dir.path, "old");
+    const auto opened = co_await revoke_at_broker(cloud, name, old);
+    if (!opened) co_return std::nullopt;
+    auto first_round = [&] { return reports.size() > before; };
+    if (!(co_await tether::test::eventually(first_round, 60s))) co_return std::nullopt;
+    co_await tether::test::sleep_for(200ms);
+    co_return opened;
+}
+
+// dev.start() spawned beside the test; what it returns lands in the result, shared with the
+// completion, which may outlive the test's frame if an assertion ends it.
+std::shared_ptr<std::optional<std::error_code>> start_beside(asio::io_context& io, device& dev) {
+    auto result = std::make_shared<std::optional<std::error_code>>();
+    asio::co_spawn(io, dev.start(), [result](std::exception_ptr, std::error_code ec) { *result = ec; });
+    return result;
+}
+
 // Rounds paced at most one per max_delay: `seen` rounds since `opened` are at most
 // window / max_delay + 1 (a slow machine makes fewer, never more).
 void expect_paced(std::size_t seen, std::chrono::steady_clock::time_point opened, std::chrono::seconds max_delay) {
@@ -142,25 +166,16 @@ TEST(ReplacementPacing, StoppedAndStartedAgainWhileRefusedTheDeviceKeepsThePacin
             CO_ASSERT(co_await script.start(io));
             device dev(io.get_executor(), kit, options);
             CO_ASSERT(!(co_await dev.start()));
-            const auto old = copy_identity(kit, cloud.dir.path, "old");
             const std::size_t before = reports.size();
             auto rounds = [&] { return reports.size() - before; };
-
-            const auto window_opened = co_await revoke_at_broker(cloud, "sensor-93", old);
+            const auto window_opened = co_await replacing_after_a_round(cloud, kit, "sensor-93", reports);
             CO_ASSERT(window_opened.has_value());
             const auto opened = *window_opened;
-            CO_ASSERT(co_await tether::test::eventually([&] { return rounds() >= 1; }, 60s));
-            // Most likely waiting out max_delay now (refused again after its round); the
-            // bound below holds wherever it is.
-            co_await tether::test::sleep_for(200ms);
 
             // Stopped, and started again at once. This start() is refused too, and goes on
             // replacing the identity (it returns when stopped below).
             co_await dev.stop();
-            // Shared with the completion, which may outlive this frame if an assertion ends it.
-            auto restarted = std::make_shared<std::optional<std::error_code>>();
-            asio::co_spawn(io, dev.start(),
-                           [restarted](std::exception_ptr, std::error_code ec) { *restarted = ec; });
+            const auto restarted = start_beside(io, dev);
             CO_ASSERT(co_await tether::test::eventually([&] { return rounds() >= 3; }, 60s));
             co_await tether::test::sleep_for(3 * max_delay);
             expect_paced(rounds(), opened, max_delay);
@@ -190,20 +205,13 @@ TEST(ReplacementPacing, AStartWhileTheDeviceReplacesARefusedIdentityIsRefusedAnd
             CO_ASSERT(co_await script.start(io));
             device dev(io.get_executor(), kit, options);
             CO_ASSERT(!(co_await dev.start()));
-            const auto old = copy_identity(kit, cloud.dir.path, "old");
             const std::size_t before = reports.size();
             auto rounds = [&] { return reports.size() - before; };
-
-            const auto window_opened = co_await revoke_at_broker(cloud, "sensor-94", old);
+            const auto window_opened = co_await replacing_after_a_round(cloud, kit, "sensor-94", reports);
             CO_ASSERT(window_opened.has_value());
             const auto opened = *window_opened;
-            CO_ASSERT(co_await tether::test::eventually([&] { return rounds() >= 1; }, 60s));
-            // Most likely waiting out max_delay now; what follows holds wherever it is.
-            co_await tether::test::sleep_for(200ms);
 
-            // Shared with the completion, which may outlive this frame if an assertion ends it.
-            auto again = std::make_shared<std::optional<std::error_code>>();
-            asio::co_spawn(io, dev.start(), [again](std::exception_ptr, std::error_code ec) { *again = ec; });
+            const auto again = start_beside(io, dev);
             const bool returned = co_await tether::test::eventually([&] { return again->has_value(); }, 30s);
             EXPECT_TRUE(returned) << "start() while the device replaces its identity did not return";
             if (returned) {
